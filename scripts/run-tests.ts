@@ -1,0 +1,101 @@
+// npm test: one fresh database, then every suite against it — pgTAP through
+// pg_prove, the Supabase linters, Deno unit tests, and Deno integration tests
+// against the served functions — ending with one `N passed, N failed` line.
+import { readdirSync } from "node:fs";
+import { execSync } from "node:child_process";
+import { runMain, say } from "./lib/cli.ts";
+import { provision } from "./lib/provision.ts";
+import { createMigratedDatabase, installPgTap } from "./lib/test-database.ts";
+import { generateSecrets, readEnvFile } from "./lib/secrets.ts";
+import { functionEnv } from "./lib/function-env.ts";
+import { startFunctions } from "./lib/functions-server.ts";
+import { run } from "./lib/run.ts";
+import { type Tally, tallyCheck, tallyDeno, tallyTap, total } from "./lib/tally.ts";
+import { forSupabaseCli } from "./lib/db-url.ts";
+import { bin } from "./lib/paths.ts";
+import { freePort } from "./lib/ports.ts";
+
+const tallies: Tally[] = [];
+const report = (t: Tally) => {
+  tallies.push(t);
+  say(`${t.suite}: ${t.passed} passed, ${t.failed} failed`);
+};
+
+const registry = (() => {
+  try {
+    return execSync("npm config get registry", { encoding: "utf8" }).trim();
+  } catch {
+    return undefined;
+  }
+})();
+
+async function main(): Promise<void> {
+  const server = await provision({ embeddedPassword: readEnvFile()?.KAZI_EMBEDDED_DB_PASSWORD });
+  const db = await createMigratedDatabase(server.url);
+  say(`test database ${db.name} created and migrated`);
+  try {
+    await installPgTap(db.url);
+    const pgtapFiles = readdirSync("tests/db").filter((f) => f.endsWith(".sql")).sort().map((f) => `tests/db/${f}`);
+    const url = new URL(db.url);
+    const prove = await run("pg_prove", [
+      "-v", "-h", url.hostname, "-p", url.port || "5432", "-U", decodeURIComponent(url.username) || "postgres",
+      "-d", db.name, ...pgtapFiles,
+    ], { env: { PGPASSWORD: decodeURIComponent(url.password) || undefined }, echo: false });
+    process.stdout.write(prove.output.split("\n").filter((l) => !/^\s*ok \d+/.test(l)).join("\n"));
+    report(tallyTap("pgTAP", prove.output, prove.code));
+
+    const cliUrl = forSupabaseCli(db.url);
+    const lint = await run(bin("supabase"), ["db", "lint", "--db-url", cliUrl, "-s", lintSchemas(), "--fail-on", "error"]);
+    report(tallyCheck("supabase db lint", lint.code));
+    const advisors = await run(bin("supabase"), [
+      "db", "advisors", "--db-url", cliUrl, "--type", "all", "--level", "info", "--fail-on", "warn",
+    ]);
+    report(tallyCheck("supabase db advisors", advisors.code));
+
+    const tsc = await run(bin("tsc"), ["-p", "tsconfig.json"]);
+    report(tallyCheck("tsc (tooling types)", tsc.code));
+
+    const denoEnv = { NPM_CONFIG_REGISTRY: registry, NO_COLOR: "1" };
+    const unit = await run(bin("deno"), ["test", "-A", "functions/", "scripts/"], { env: denoEnv });
+    report(tallyDeno("deno unit", unit.output, unit.code));
+
+    const secrets = await generateSecrets();
+    const port = await freePort();
+    const functions = await startFunctions(functionEnv(secrets, db.url), { port, log: () => {} });
+    try {
+      const integration = await run(bin("deno"), ["test", "-A", "tests/"], {
+        env: {
+          ...denoEnv,
+          ...secrets,
+          KAZI_FUNCTIONS_URL: functions.url,
+          KAZI_TEST_DB_URL: db.url,
+          KAZI_TEST_SERVER_URL: server.url,
+        },
+      });
+      report(tallyDeno("deno integration", integration.output, integration.code));
+    } finally {
+      await functions.stop();
+    }
+  } finally {
+    await db.drop();
+    await server.stop();
+  }
+}
+
+/** Every schema our migrations own; the linter checks each one's functions. */
+function lintSchemas(): string {
+  return ["public", "private", "audit"].join(",");
+}
+
+await runMain(async () => {
+  try {
+    await main();
+  } catch (err) {
+    // A broken setup (say, a failing migration) still ends with the totals line.
+    console.error(err instanceof Error ? `kazi: ${err.message}` : err);
+    report({ suite: "setup", passed: 0, failed: 1 });
+  }
+  const { passed, failed } = total(tallies);
+  console.log(`${passed} passed, ${failed} failed`);
+  if (failed > 0) process.exit(1);
+});

@@ -1,0 +1,54 @@
+// npm start: database (provisioned, migrated, seeded), then every edge function
+// served at http://127.0.0.1:54321/functions/v1/<name>. Ctrl-C stops it all.
+import { runMain, say } from "./lib/cli.ts";
+import { devDatabase } from "./lib/target.ts";
+import { migrate } from "./lib/migrate.ts";
+import { seed } from "./lib/seed.ts";
+import { assertPortFree } from "./lib/provision.ts";
+import { ensureEnvFile } from "./lib/secrets.ts";
+import { functionEnv } from "./lib/function-env.ts";
+import { startFunctions } from "./lib/functions-server.ts";
+import { redact } from "./lib/db-url.ts";
+
+const PORT = Number(process.env.KAZI_FUNCTIONS_PORT ?? 54321);
+
+await runMain(async () => {
+  const { secrets, created } = await ensureEnvFile();
+  if (created) say("generated local secrets into .env.local (git-ignored)");
+  await assertPortFree(PORT, "edge functions");
+  const { server, url } = await devDatabase();
+  let stopping = false;
+  const stopAll = async (functions?: { stop(): Promise<void> }) => {
+    if (stopping) return;
+    stopping = true;
+    say("stopping…");
+    await functions?.stop();
+    await server.stop();
+    process.exit(0);
+  };
+  try {
+    await migrate(url);
+    await seed(url);
+    const functions = await startFunctions(functionEnv(secrets, url), { port: PORT });
+    process.on("SIGINT", () => stopAll(functions));
+    process.on("SIGTERM", () => stopAll(functions));
+    functions.child.once("exit", (code) => {
+      if (!stopping) {
+        console.error(`kazi: the functions server exited (${code})`);
+        void server.stop().then(() => process.exit(1));
+      }
+    });
+    const health = await fetch(`${functions.url}/health`).then((r) => r.status).catch(() => "unreachable");
+    say([
+      "Kazi is up.",
+      `  functions: ${functions.url}/<name>   (health: ${functions.url}/health → ${health})`,
+      `  database:  ${redact(url)}`,
+      "  token:     npm run token -- --user owner@acme.test   (any seeded user; then",
+      `             curl -H "Authorization: Bearer $TOKEN" ${functions.url}/admin/...)`,
+      "  Ctrl-C stops the functions and any embedded database.",
+    ].join("\n"));
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+});

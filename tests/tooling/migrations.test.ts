@@ -1,0 +1,82 @@
+// The migration commands as a user runs them: up → down → up restores the
+// schema exactly, --to stops early, and failures are clear and leave nothing
+// half-applied.
+import assert from "node:assert/strict";
+import { cpSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { needsServer, npmScript, repoRoot, scratchDatabase, schemaDump, sql } from "./_support.ts";
+import { migrate } from "../../scripts/lib/migrate.ts";
+
+const versions = readdirSync(`${repoRoot}supabase/migrations`).filter((f) => f.endsWith(".sql")).map((f) => f.slice(0, 14)).sort();
+
+Deno.test({ name: "db:migrate → db:down → db:migrate gives the same schema", ...needsServer }, async () => {
+  const db = await scratchDatabase("roundtrip");
+  try {
+    const env = { DATABASE_URL: db.url };
+    const up = await npmScript("db-migrate", [], env);
+    assert.equal(up.code, 0, up.stderr);
+    const first = await schemaDump(db.url);
+    const applied = await sql<{ version: string }>(db.url, "select version from supabase_migrations.schema_migrations order by 1");
+    assert.deepEqual(applied.map((r) => r.version), versions);
+
+    const down = await npmScript("db-down", [], env);
+    assert.equal(down.code, 0, down.stderr);
+    assert.deepEqual(await sql(db.url, "select version from supabase_migrations.schema_migrations"), []);
+    const publicTables = await sql(db.url, "select tablename from pg_tables where schemaname in ('public', 'private', 'audit')");
+    assert.deepEqual(publicTables, [], "down leaves none of our tables behind");
+
+    const again = await npmScript("db-migrate", [], env);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(await schemaDump(db.url), first);
+  } finally {
+    await db.drop();
+  }
+});
+
+Deno.test({ name: "db:down --to VERSION reverts only what is newer", ...needsServer }, async () => {
+  const db = await scratchDatabase("downto");
+  try {
+    const env = { DATABASE_URL: db.url };
+    assert.equal((await npmScript("db-migrate", [], env)).code, 0);
+    const keep = versions[0];
+    const down = await npmScript("db-down", ["--to", keep], env);
+    assert.equal(down.code, 0, down.stderr);
+    const left = await sql<{ version: string }>(db.url, "select version from supabase_migrations.schema_migrations");
+    assert.deepEqual(left.map((r) => r.version), [keep]);
+    const bad = await npmScript("db-down", ["--to", "yesterday"], env);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /--to takes a 14-digit migration version/);
+  } finally {
+    await db.drop();
+  }
+});
+
+Deno.test({ name: "a failing migration names its file and statement and is not recorded", ...needsServer }, async () => {
+  const db = await scratchDatabase("broken");
+  const workdir = mkdtempSync(join(tmpdir(), "kazi-broken-"));
+  try {
+    cpSync(`${repoRoot}supabase/migrations`, join(workdir, "supabase", "migrations"), { recursive: true });
+    writeFileSync(
+      join(workdir, "supabase", "migrations", "29991231000000_broken.sql"),
+      "create table public.half_done (id int);\nselect no_such_function();\n",
+    );
+    await assert.rejects(() => migrate(db.url, { workdir, quiet: true }), (err: Error) => {
+      assert.match(err.message, /29991231000000_broken\.sql/);
+      assert.match(err.message, /no_such_function/);
+      return true;
+    });
+    const applied = await sql<{ version: string }>(db.url, "select version from supabase_migrations.schema_migrations order by 1");
+    assert.deepEqual(applied.map((r) => r.version), versions, "earlier migrations stay, the failed one is not recorded");
+    assert.deepEqual(await sql(db.url, "select to_regclass('public.half_done') as t"), [{ t: null }]);
+  } finally {
+    await db.drop();
+  }
+});
+
+Deno.test("an unreachable DATABASE_URL gives one clear line with host and port, never the password", async () => {
+  const ran = await npmScript("db-migrate", [], { DATABASE_URL: "postgresql://kazi:s3cret-pw@127.0.0.1:1/kazi" });
+  assert.notEqual(ran.code, 0);
+  assert.match(ran.stderr, /^kazi: cannot connect to Postgres at 127\.0\.0\.1:1: connection refused\n$/);
+  assert.doesNotMatch(ran.stdout + ran.stderr, /s3cret-pw/);
+});
