@@ -52,6 +52,9 @@ async function main(): Promise<void> {
     ]);
     report(tallyCheck("supabase db advisors", advisors.code));
 
+    const scan = await run(bin("secretlint"), ["**/*"]);
+    report(tallyCheck("secretlint (no secret in the tree)", scan.code));
+
     const tsc = await run(bin("tsc"), ["-p", "tsconfig.json"]);
     report(tallyCheck("tsc (tooling types)", tsc.code));
 
@@ -59,14 +62,14 @@ async function main(): Promise<void> {
     const unit = await run(bin("deno"), ["test", "-A", "functions/", "scripts/"], { env: denoEnv });
     report(tallyDeno("deno unit", unit.output, unit.code));
 
-    const secrets = await generateSecrets();
+    const runSecrets = await generateSecrets();
     const port = await freePort();
-    const functions = await startFunctions(functionEnv(secrets, db.url), { port, log: () => {} });
+    const functions = await startFunctions(functionEnv(runSecrets, db.url), { port, log: () => {} });
     try {
       const integration = await run(bin("deno"), ["test", "-A", "tests/"], {
         env: {
           ...denoEnv,
-          ...secrets,
+          ...runSecrets,
           KAZI_FUNCTIONS_URL: functions.url,
           KAZI_TEST_DB_URL: db.url,
           KAZI_TEST_SERVER_URL: server.url,

@@ -4,11 +4,12 @@
 // as the Supabase edge runtime hands it requests, so the gateway only strips
 // the /functions/v1 prefix. Functions verify tokens themselves, so nothing here
 // emulates config.toml's verify_jwt.
-import { fromFileUrl, join } from "node:path";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 type FetchApp = { fetch: (req: Request) => Response | Promise<Response> };
 
-const functionsDir = join(fromFileUrl(new URL("..", import.meta.url)), "functions");
+const functionsDir = join(fileURLToPath(new URL("..", import.meta.url)), "functions");
 const port = Number(Deno.env.get("KAZI_FUNCTIONS_PORT") ?? 54321);
 const prefix = "/functions/v1/";
 

