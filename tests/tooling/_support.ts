@@ -53,5 +53,6 @@ export async function npmScript(script: string, args: string[], env: Record<stri
 export async function schemaDump(url: string): Promise<string> {
   const out = await new Deno.Command("pg_dump", { args: ["--schema-only", "--no-owner", url], stdout: "piped", stderr: "piped" }).output();
   if (out.code !== 0) throw new Error(new TextDecoder().decode(out.stderr));
-  return new TextDecoder().decode(out.stdout);
+  // pg_dump ≥ 15.14 brackets its output with a random \restrict key.
+  return new TextDecoder().decode(out.stdout).replace(/^\\(un)?restrict .*$/gm, "");
 }
