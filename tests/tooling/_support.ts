@@ -37,10 +37,10 @@ export async function scratchDatabase(label: string): Promise<{ name: string; ur
 
 export interface Ran { code: number; stdout: string; stderr: string }
 
-/** Runs one of scripts/*.ts the way `npm run` does (tsx under Node). */
+/** Runs one of scripts/*.ts the way `npm run` does (Node with the tsx loader). */
 export async function npmScript(script: string, args: string[], env: Record<string, string>): Promise<Ran> {
-  const out = await new Deno.Command(`${repoRoot}node_modules/.bin/tsx`, {
-    args: [`scripts/${script}.ts`, ...args],
+  const out = await new Deno.Command("node", {
+    args: ["--import", "tsx", `scripts/${script}.ts`, ...args],
     cwd: repoRoot,
     env,
     stdout: "piped",

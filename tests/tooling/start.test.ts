@@ -15,8 +15,8 @@ async function freePort(): Promise<number> {
 }
 
 function startKazi(env: Record<string, string>) {
-  const child = new Deno.Command(`${repoRoot}node_modules/.bin/tsx`, {
-    args: ["scripts/start.ts"],
+  const child = new Deno.Command("node", {
+    args: ["--import", "tsx", "scripts/start.ts"],
     cwd: repoRoot,
     env: { KAZI_ENV_FILE: join(mkdtempSync(join(tmpdir(), "kazi-env-")), ".env.local"), ...env },
     stdout: "piped",
@@ -70,7 +70,7 @@ Deno.test({ name: "npm start serves health within 90 s and Ctrl-C stops it", ...
   } finally {
     const status = await kazi.stop();
     await db.drop();
-    assert.equal(status.code, 0, kazi.output());
+    assert.equal(status.code, 130, kazi.output());
   }
   assert.equal(await answers(port), false, "functions stopped");
 });
@@ -92,7 +92,7 @@ Deno.test({ name: "npm start with KAZI_DB=embedded runs its own Postgres and sto
     assert.equal(await answers(dbPort), true);
   } finally {
     const status = await kazi.stop();
-    assert.equal(status.code, 0, kazi.output());
+    assert.equal(status.code, 130, kazi.output());
   }
   assert.equal(await answers(dbPort), false, "embedded Postgres stopped");
   assert.equal(await answers(port), false, "functions stopped");
