@@ -1,7 +1,7 @@
 // npm test: one fresh database, then every suite against it — pgTAP through
 // pg_prove, the Supabase linters, Deno unit tests, and Deno integration tests
 // against the served functions — ending with one `N passed, N failed` line.
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { execSync } from "node:child_process";
 import { runMain, say } from "./lib/cli.ts";
 import { provision } from "./lib/provision.ts";
@@ -13,6 +13,7 @@ import { run } from "./lib/run.ts";
 import { type Tally, tallyCheck, tallyDeno, tallyTap, total } from "./lib/tally.ts";
 import { forSupabaseCli } from "./lib/db-url.ts";
 import { bin } from "./lib/paths.ts";
+import { kyselyCodegen } from "./lib/db-types.ts";
 import { freePort } from "./lib/ports.ts";
 
 const tallies: Tally[] = [];
@@ -52,11 +53,20 @@ async function main(): Promise<void> {
     ]);
     report(tallyCheck("supabase db advisors", advisors.code));
 
+    const types = await kyselyCodegen(db.url, "verify");
+    if (types.code !== 0) process.stdout.write(`${types.output}\nrun \`npm run gen:types\` and commit the result\n`);
+    report(tallyCheck("generated database types up to date", types.code));
+
     const scan = await run(bin("secretlint"), ["**/*"]);
     report(tallyCheck("secretlint (no secret in the tree)", scan.code));
 
-    const tsc = await run(bin("tsc"), ["-p", "tsconfig.json"]);
-    report(tallyCheck("tsc (tooling types)", tsc.code));
+    // Deno type-checks the Node tooling too, and every file no test imports.
+    const check = await run(bin("deno"), ["check", "functions/", "scripts/", "tests/", ...(existsSync("bench") ? ["bench/"] : [])], {
+      env: { NPM_CONFIG_REGISTRY: registry, NO_COLOR: "1" },
+      echo: false,
+    });
+    if (check.code !== 0) process.stdout.write(check.output);
+    report(tallyCheck("deno check (every TypeScript file)", check.code));
 
     const denoEnv = { NPM_CONFIG_REGISTRY: registry, NO_COLOR: "1" };
     const unit = await run(bin("deno"), ["test", "-A", "functions/", "scripts/"], { env: denoEnv });

@@ -13,9 +13,13 @@ const functionsDir = join(fileURLToPath(new URL("..", import.meta.url)), "functi
 const port = Number(Deno.env.get("KAZI_FUNCTIONS_PORT") ?? 54321);
 const prefix = "/functions/v1/";
 
+// KAZI_FUNCTIONS_ONLY=admin,health serves a subset (while one is being built).
+const only = Deno.env.get("KAZI_FUNCTIONS_ONLY")?.split(",").map((s) => s.trim()).filter(Boolean);
+
 const apps = new Map<string, FetchApp>();
 for (const entry of [...Deno.readDirSync(functionsDir)].sort((a, b) => a.name.localeCompare(b.name))) {
   if (!entry.isDirectory || entry.name.startsWith("_")) continue;
+  if (only && !only.includes(entry.name)) continue;
   const appFile = join(functionsDir, entry.name, "app.ts");
   try {
     Deno.statSync(appFile);
