@@ -1,0 +1,133 @@
+/**
+ * Audit trail overhead benchmark (Deno script; run by `npm run bench`). Prints markdown.
+ *
+ * Measures, in one run and interleaved, with the audit triggers on
+ * public.employees enabled versus disabled (`alter table ... disable trigger`
+ * on the four `employees_audit_*` triggers; every other trigger stays on):
+ *   - bulk:       insert KAZI_BENCH_AUDIT_ROWS employees (default 100,000) in one
+ *                 statement, then update all of them, in one transaction (rolled back)
+ *   - concurrent: KAZI_BENCH_AUDIT_WRITERS connections (default 8), each running
+ *                 KAZI_BENCH_AUDIT_TXNS small transactions (default 300: insert one
+ *                 employee, update it, commit) against the same tenant; throughput
+ *                 in transactions per second
+ * Targets (issue 4): bulk time ratio ≤ 1.5×; concurrent throughput ≥ 0.6× of
+ * without auditing. The table reports the measured numbers, met or not.
+ *
+ * Env: KAZI_BENCH_DB_URL (superuser URL of a migrated scratch database; the
+ * bench adds a tenant and employees to it), KAZI_BENCH_AUDIT_ROWS,
+ * KAZI_BENCH_AUDIT_WRITERS, KAZI_BENCH_AUDIT_TXNS, KAZI_BENCH_AUDIT_ROUNDS (default 2).
+ */
+import pg from "pg";
+
+const url = Deno.env.get("KAZI_BENCH_DB_URL");
+if (!url) {
+  console.error("KAZI_BENCH_DB_URL is not set");
+  Deno.exit(2);
+}
+const ROWS = Number(Deno.env.get("KAZI_BENCH_AUDIT_ROWS") ?? 100_000);
+const WRITERS = Number(Deno.env.get("KAZI_BENCH_AUDIT_WRITERS") ?? 8);
+const TXNS = Number(Deno.env.get("KAZI_BENCH_AUDIT_TXNS") ?? 300);
+const ROUNDS = Number(Deno.env.get("KAZI_BENCH_AUDIT_ROUNDS") ?? 2);
+const TRIGGERS = ["insert", "update", "delete", "truncate"].map((op) => `employees_audit_${op}`);
+const TENANT = crypto.randomUUID();
+
+const admin = new pg.Client({ connectionString: url });
+await admin.connect();
+await admin.query("insert into public.tenants (id, name, slug) values ($1, 'Audit bench', $2)", [
+  TENANT,
+  `audit-bench-${TENANT.slice(0, 8)}`,
+]);
+
+async function setAuditTriggers(client: pg.Client, enabled: boolean): Promise<void> {
+  for (const t of TRIGGERS) {
+    await client.query(`alter table public.employees ${enabled ? "enable" : "disable"} trigger ${t}`);
+  }
+}
+
+/** Bulk insert + update of ROWS employees in one transaction; returns milliseconds. */
+async function bulk(audited: boolean, round: number): Promise<number> {
+  await admin.query("begin");
+  try {
+    if (!audited) await setAuditTriggers(admin, false);
+    const started = performance.now();
+    await admin.query(
+      `insert into public.employees (tenant_id, employee_number, first_name, last_name, department)
+       select $1, 'B' || $2::int || '-' || g, 'First' || g, 'Last' || g, 'Dept ' || (g % 20)
+       from generate_series(1, $3::int) g`,
+      [TENANT, round, ROWS],
+    );
+    await admin.query(
+      "update public.employees set job_title = 'Engineer', department = 'Platform' where tenant_id = $1",
+      [TENANT],
+    );
+    return performance.now() - started;
+  } finally {
+    await admin.query("rollback");
+  }
+}
+
+/** WRITERS connections × TXNS small transactions; returns transactions per second. */
+async function concurrent(audited: boolean, round: number): Promise<number> {
+  await setAuditTriggers(admin, audited);
+  const clients = await Promise.all(
+    Array.from({ length: WRITERS }, async () => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      return c;
+    }),
+  );
+  try {
+    const started = performance.now();
+    await Promise.all(clients.map(async (c, w) => {
+      for (let i = 0; i < TXNS; i++) {
+        await c.query("begin");
+        const { rows } = await c.query(
+          `insert into public.employees (tenant_id, employee_number, first_name, last_name)
+           values ($1, $2, 'Concurrent', 'Writer') returning id`,
+          [TENANT, `C${audited ? "a" : "n"}${round}-${w}-${i}`],
+        );
+        await c.query("update public.employees set job_title = 'Clerk' where id = $1", [rows[0].id]);
+        await c.query("commit");
+      }
+    }));
+    return (WRITERS * TXNS) / ((performance.now() - started) / 1000);
+  } finally {
+    await Promise.all(clients.map((c) => c.end()));
+    await setAuditTriggers(admin, true);
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const bulkOn: number[] = [], bulkOff: number[] = [], concOn: number[] = [], concOff: number[] = [];
+try {
+  for (let r = 0; r < ROUNDS; r++) {
+    // interleaved, alternating which goes first
+    if (r % 2 === 0) {
+      bulkOff.push(await bulk(false, r));
+      bulkOn.push(await bulk(true, r));
+      concOff.push(await concurrent(false, r));
+      concOn.push(await concurrent(true, r));
+    } else {
+      bulkOn.push(await bulk(true, r));
+      bulkOff.push(await bulk(false, r));
+      concOn.push(await concurrent(true, r));
+      concOff.push(await concurrent(false, r));
+    }
+  }
+  const { rows: [chain] } = await admin.query(
+    "select (audit.verify_chain($1)) is null as intact, (select count(*) from audit.chain_heads where chain_key = $1) as lanes",
+    [TENANT],
+  );
+  const bulkRatio = median(bulkOn) / median(bulkOff);
+  const concRatio = median(concOn) / median(concOff);
+  const fmt = (n: number) => n.toFixed(0);
+  console.log(`Rows: ${ROWS.toLocaleString("en")} (bulk), ${WRITERS} writers × ${TXNS} transactions (concurrent), median of ${ROUNDS} interleaved rounds.\n`);
+  console.log("| scenario | without audit | with audit | ratio | target | met |");
+  console.log("|---|---|---|---|---|---|");
+  console.log(`| bulk insert + update (ms) | ${fmt(median(bulkOff))} | ${fmt(median(bulkOn))} | ${bulkRatio.toFixed(2)}× slower | ≤ 1.5× | ${bulkRatio <= 1.5 ? "yes" : "no"} |`);
+  console.log(`| ${WRITERS} concurrent writers (tx/s) | ${fmt(median(concOff))} | ${fmt(median(concOn))} | ${concRatio.toFixed(2)}× throughput | ≥ 0.6× | ${concRatio >= 0.6 ? "yes" : "no"} |`);
+  console.log(`\nAfter the run the bench tenant's chain verifies: ${chain.intact ? "yes" : "NO"}; lanes opened by the concurrent writers: ${chain.lanes}.`);
+} finally {
+  await setAuditTriggers(admin, true).catch(() => {});
+  await admin.end();
+}

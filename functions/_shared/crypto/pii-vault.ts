@@ -1,0 +1,91 @@
+/**
+ * The PII vault: the one service the APIs use to protect kra_pin,
+ * national_id, phone and bank_account.
+ *
+ *   const vault = PiiVault.create(db, cryptoConfigFromEnv());   // at boot
+ *   const { ciphertext, blindIndex } = await vault.encryptField({ tenantId, table: "employees",
+ *     field: "kra_pin", rowId, value: "a123456789b" });
+ *   const plain = await vault.decryptField({ tenantId, table: "employees", field: "kra_pin", rowId, ciphertext });
+ *
+ * `db` is an owner/service-role Kysely handle used ONLY for the private key
+ * table; the API's own row writes stay in its user-scoped transaction.
+ * Values are normalised (../pii) before encryption and blind indexing, so
+ * `a123456789b` and `A123456789B` encrypt and index alike.
+ * Errors: invalid value → ZodError (render as 400); tampered/moved/truncated
+ * ciphertext → CryptoError `integrity_error`; shredded key → `key_unavailable`.
+ */
+import { type PiiField, ciphertextColumn, maskField, normaliseField } from "../pii/fields.ts";
+import { BlindIndexer } from "./blind-index.ts";
+import type { CryptoConfig } from "./config.ts";
+import { type AnyDb, DataKeyStore } from "./data-keys.ts";
+import { openField, sealField } from "./field-cipher.ts";
+import { KekRing } from "./kek.ts";
+import type { Place } from "./format.ts";
+
+export interface FieldRef {
+  tenantId: string;
+  /** Table holding the value, e.g. "employees" or "onboarding_cases". */
+  table: string;
+  field: PiiField;
+  rowId: string;
+}
+
+export interface EncryptedField {
+  ciphertext: Uint8Array;
+  blindIndex: Uint8Array;
+  keyVersion: number;
+  /** Masked form of the normalised value, for lists (never the plaintext). */
+  masked: string;
+}
+
+export class PiiVault {
+  readonly keys: DataKeyStore;
+  readonly blind: BlindIndexer;
+
+  constructor(keys: DataKeyStore, blind: BlindIndexer) {
+    this.keys = keys;
+    this.blind = blind;
+  }
+
+  static create(db: AnyDb, config: CryptoConfig, now?: () => number): PiiVault {
+    const ring = new KekRing(config.keks, config.activeKekVersion);
+    const keys = new DataKeyStore(db, ring, {
+      maxEncryptionsPerKey: config.maxEncryptionsPerKey,
+      reserveBatch: config.reserveBatch,
+      cacheTtlMs: config.cacheTtlMs,
+      cacheMaxEntries: config.cacheMaxEntries,
+      ...(now ? { now } : {}),
+    });
+    return new PiiVault(keys, new BlindIndexer(config.blindIndexKey));
+  }
+
+  async encryptField(ref: FieldRef & { value: string }): Promise<EncryptedField> {
+    const normalised = normaliseField(ref.field, ref.value);
+    const { version, key } = await this.keys.forEncryption(ref.tenantId);
+    const ciphertext = await sealField(key, version, placeOf(ref), normalised);
+    const blindIndex = await this.blind.compute(ref.tenantId, ref.field, normalised);
+    return { ciphertext, blindIndex, keyVersion: version, masked: maskField(ref.field, normalised) };
+  }
+
+  async decryptField(ref: FieldRef & { ciphertext: Uint8Array }): Promise<string> {
+    return await openField(
+      (version) => this.keys.forDecryption(ref.tenantId, version),
+      placeOf(ref),
+      ref.ciphertext,
+    );
+  }
+
+  /** Blind index of a (raw) value, for lookups and uniqueness: `where tenant_id = $1 and <field>_blind_index = $2`. */
+  async blindIndex(ref: { tenantId: string; field: PiiField; value: string }): Promise<Uint8Array> {
+    return await this.blind.compute(ref.tenantId, ref.field, normaliseField(ref.field, ref.value));
+  }
+
+  /** Decrypts then masks: what a list shows. */
+  async maskedField(ref: FieldRef & { ciphertext: Uint8Array }): Promise<string> {
+    return maskField(ref.field, await this.decryptField(ref));
+  }
+}
+
+export function placeOf(ref: FieldRef): Place {
+  return { tenantId: ref.tenantId, table: ref.table, column: ciphertextColumn(ref.field), rowId: ref.rowId };
+}

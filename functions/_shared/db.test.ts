@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import { sql } from "kysely";
+import type { RequestContext } from "./context.ts";
+import { actAsQuery, asService, createDb, latestMigration, requestHeadersJson, withUser } from "./db.ts";
+import { AppError } from "./errors.ts";
+import { NO_DB_MESSAGE, testDbConfig, testDbUrl } from "./test-support.ts";
+
+const url = testDbUrl();
+if (!url) console.warn(NO_DB_MESSAGE);
+
+function ctxFor(sub: string): RequestContext {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    requestId: "req-db-test-0001",
+    ip: "198.51.100.7",
+    userAgent: "kazi-tests/1",
+    method: "GET",
+    path: "/x/y",
+    caller: {
+      userId: sub,
+      role: "authenticated",
+      claims: { sub, role: "authenticated", iss: "i", aud: "authenticated", exp: now + 60, email: "a@b.example" },
+    },
+  };
+}
+
+Deno.test("the act-as statement sets role, claims and headers locally (query shape)", () => {
+  const ctx = ctxFor("00000000-0000-4000-8000-000000000001");
+  const { sql: text, parameters } = actAsQuery("authenticated", ctx.caller!.claims, ctx).compile(
+    createDb(testDbConfig("postgresql://nobody@127.0.0.1:1/none")).db,
+  );
+  assert.match(text, /set_config\('role', \$1, true\)/);
+  assert.match(text, /set_config\('request\.jwt\.claims', \$2, true\)/);
+  assert.match(text, /set_config\('request\.headers', \$3, true\)/);
+  assert.equal(parameters[0], "authenticated");
+  assert.equal(JSON.parse(parameters[1] as string).sub, ctx.caller!.userId);
+  assert.deepEqual(JSON.parse(requestHeadersJson(ctx)), {
+    "x-forwarded-for": "198.51.100.7",
+    "user-agent": "kazi-tests/1",
+    "x-request-id": "req-db-test-0001",
+  });
+});
+
+Deno.test({
+  name: "withUser runs as role authenticated with the caller's claims and headers, and nothing leaks to the pool",
+  ignore: !url,
+  async fn() {
+    const { db } = createDb(testDbConfig(url!, { poolMax: 1 }));
+    try {
+      const sub = crypto.randomUUID();
+      const row = await withUser(db, ctxFor(sub), async (trx) => {
+        const { rows } = await sql<
+          { cu: string; uid: string; role: string; email: string; ua: string; rid: string; ip: string }
+        >`
+          select current_user as cu, auth.uid()::text as uid, auth.role() as role, auth.jwt() ->> 'email' as email,
+                 current_setting('request.headers', true)::jsonb ->> 'user-agent' as ua,
+                 current_setting('request.headers', true)::jsonb ->> 'x-request-id' as rid,
+                 current_setting('request.headers', true)::jsonb ->> 'x-forwarded-for' as ip`.execute(trx);
+        return rows[0];
+      });
+      assert.deepEqual(row, {
+        cu: "authenticated",
+        uid: sub,
+        role: "authenticated",
+        email: "a@b.example",
+        ua: "kazi-tests/1",
+        rid: "req-db-test-0001",
+        ip: "198.51.100.7",
+      });
+      // Same single pooled connection, outside the transaction: back to the login role, no claims.
+      const { rows: [after] } = await sql<{ cu: string; claims: string | null }>`
+        select current_user as cu, nullif(current_setting('request.jwt.claims', true), '') as claims`.execute(db);
+      assert.equal(after.cu, "postgres");
+      assert.equal(after.claims, null);
+    } finally {
+      await db.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name: "asService runs as service_role and keeps the acting user visible to triggers",
+  ignore: !url,
+  async fn() {
+    const { db } = createDb(testDbConfig(url!));
+    try {
+      const sub = crypto.randomUUID();
+      const row = await asService(
+        db,
+        ctxFor(sub),
+        async (trx) =>
+          (await sql<
+            { cu: string; uid: string; role: string }
+          >`select current_user as cu, auth.uid()::text as uid, auth.role() as role`.execute(trx)).rows[0],
+      );
+      assert.deepEqual(row, { cu: "service_role", uid: sub, role: "service_role" });
+      const system = await asService(
+        db,
+        { requestId: "req-system-0001", ip: null, userAgent: null },
+        async (trx) =>
+          (await sql<{ cu: string; uid: string | null }>`select current_user as cu, auth.uid()::text as uid`.execute(
+            trx,
+          )).rows[0],
+      );
+      assert.deepEqual(system, { cu: "service_role", uid: null });
+    } finally {
+      await db.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "withUser maps database errors (42501 → 403, 22xxx → 400, our raise → 422) and refuses a context without a user",
+  ignore: !url,
+  async fn() {
+    const { db } = createDb(testDbConfig(url!));
+    try {
+      const ctx = ctxFor(crypto.randomUUID());
+      await assert.rejects(
+        withUser(db, ctx, (trx) => sql`select * from auth.users`.execute(trx)),
+        (e) => e instanceof AppError && e.code === "forbidden" && !e.message.includes("users"),
+      );
+      await assert.rejects(
+        withUser(db, ctx, (trx) => sql`select 'x'::int`.execute(trx)),
+        (e) => e instanceof AppError && e.code === "invalid_input",
+      );
+      await assert.rejects(
+        withUser(
+          db,
+          ctx,
+          (trx) =>
+            sql`do $$ begin raise exception 'Probation must end after it starts.' using errcode = 'KZ001', hint = 'Check the dates.'; end $$`
+              .execute(trx),
+        ),
+        (e) =>
+          e instanceof AppError && e.code === "business_rule" && e.message === "Probation must end after it starts." &&
+          e.details.hint === "Check the dates.",
+      );
+      await assert.rejects(
+        withUser(db, { requestId: "r-00000000", ip: null, userAgent: null }, () => Promise.resolve(1)),
+        (e) => e instanceof AppError && e.code === "unauthorized",
+      );
+      // An AppError thrown by the callback passes through unchanged and rolls back.
+      await assert.rejects(
+        withUser(db, ctx, () => Promise.reject(new AppError("conflict", "mine"))),
+        (e) => e instanceof AppError && e.code === "conflict" && e.message === "mine",
+      );
+    } finally {
+      await db.destroy();
+    }
+  },
+});
+
+Deno.test("a database that cannot be reached is 503 unavailable, quickly", async () => {
+  const { db } = createDb(testDbConfig("postgresql://postgres@127.0.0.1:1/none", { connectTimeoutMs: 1000 }));
+  const started = Date.now();
+  try {
+    await assert.rejects(
+      withUser(db, ctxFor(crypto.randomUUID()), (trx) => sql`select 1`.execute(trx)),
+      (e) => e instanceof AppError && e.code === "unavailable",
+    );
+    await assert.rejects(latestMigration(db), (e) => e instanceof AppError && e.code === "unavailable");
+  } finally {
+    await db.destroy();
+  }
+  assert.ok(Date.now() - started < 3000);
+});
+
+Deno.test({
+  name: "latestMigration reads the Supabase CLI's migration table",
+  ignore: !url,
+  async fn() {
+    const { db } = createDb(testDbConfig(url!));
+    try {
+      const v = await latestMigration(db);
+      assert.match(v ?? "", /^\d{14}$/);
+      const { rows: [m] } = await sql<
+        { v: string }
+      >`select max(version) as v from supabase_migrations.schema_migrations`.execute(db);
+      assert.equal(v, m.v);
+    } finally {
+      await db.destroy();
+    }
+  },
+});

@@ -1,0 +1,118 @@
+// Database access: Kysely over one pooled pg connection per function.
+//
+// A request acting for a user runs in ONE transaction as that user, set up the
+// way PostgREST does it, so RLS and the audit triggers see the caller:
+//   select set_config('role', 'authenticated', true),
+//          set_config('request.jwt.claims', <claims json>, true),
+//          set_config('request.headers', <{"x-forwarded-for","user-agent","x-request-id"}>, true)
+// `true` makes every setting local to the transaction, so nothing leaks to the
+// next user of the pooled connection.
+//
+// The service role is confined to `asService` (and the audit sink): only for
+// actions that are explicitly admin/system ones, which the caller audits.
+
+import { Kysely, PostgresDialect, sql, type Transaction } from "kysely";
+import pg from "pg";
+import type { DbConfig } from "./config.ts";
+import type { JwtClaims, RequestContext } from "./context.ts";
+import type { Database } from "./database-types.ts";
+import { errors, fromPgError, isAppError } from "./errors.ts";
+
+export type Db = Kysely<Database>;
+export type Trx = Transaction<Database>;
+
+export function createPool(config: DbConfig): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.poolMax,
+    connectionTimeoutMillis: config.connectTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    // Server-side guard: a runaway statement is cancelled (57014 → 503).
+    statement_timeout: config.statementTimeoutMs,
+    application_name: "kazi-functions",
+  });
+  // An idle client losing its connection must not crash the function.
+  pool.on("error", () => {});
+  return pool;
+}
+
+export function createDb(config: DbConfig): { db: Db; pool: pg.Pool } {
+  const pool = createPool(config);
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
+}
+
+/** The `request.headers` JSON PostgREST would set, from our request context. */
+export function requestHeadersJson(ctx: RequestContext): string {
+  const headers: Record<string, string> = {};
+  if (ctx.ip) headers["x-forwarded-for"] = ctx.ip;
+  if (ctx.userAgent) headers["user-agent"] = ctx.userAgent;
+  headers["x-request-id"] = ctx.requestId;
+  return JSON.stringify(headers);
+}
+
+/** One statement that makes the transaction act as `role` with `claims`. */
+export function actAsQuery(
+  role: "authenticated" | "service_role",
+  claims: Record<string, unknown>,
+  ctx: RequestContext,
+) {
+  return sql`select
+    set_config('role', ${role}, true),
+    set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
+    set_config('request.headers', ${requestHeadersJson(ctx)}, true),
+    set_config('request.method', ${ctx.method ?? ""}, true),
+    set_config('request.path', ${ctx.path ?? ""}, true)`;
+}
+
+async function inTransaction<T>(
+  db: Db,
+  setup: (trx: Trx) => Promise<unknown>,
+  fn: (trx: Trx) => Promise<T>,
+): Promise<T> {
+  try {
+    return await db.transaction().execute(async (trx) => {
+      await setup(trx);
+      return await fn(trx);
+    });
+  } catch (err) {
+    // AppErrors thrown by fn pass through; database errors are mapped once here.
+    throw isAppError(err) ? err : fromPgError(err);
+  }
+}
+
+/**
+ * Runs fn in one transaction as the verified caller (role authenticated).
+ * Throws `unauthorized` when the context carries no authenticated caller.
+ */
+export function withUser<T>(db: Db, ctx: RequestContext, fn: (trx: Trx) => Promise<T>): Promise<T> {
+  const caller = ctx.caller;
+  if (!caller || caller.role !== "authenticated" || !caller.userId) {
+    return Promise.reject(errors.unauthorized());
+  }
+  return inTransaction(db, (trx) => actAsQuery("authenticated", caller.claims, ctx).execute(trx), fn);
+}
+
+/**
+ * Runs fn in one transaction as service_role (bypasses RLS). For explicit
+ * admin/system actions only; the caller records an audit event for it
+ * (audit.recordInTransaction inside fn keeps both atomic). The acting user's
+ * claims stay visible to triggers, with role service_role.
+ */
+export function asService<T>(db: Db, ctx: RequestContext, fn: (trx: Trx) => Promise<T>): Promise<T> {
+  const claims: Partial<JwtClaims> & { role: "service_role" } = { ...(ctx.caller?.claims ?? {}), role: "service_role" };
+  return inTransaction(db, (trx) => actAsQuery("service_role", claims, ctx).execute(trx), fn);
+}
+
+/** The latest applied migration version, or null when the CLI table is absent. */
+export async function latestMigration(db: Db): Promise<string | null> {
+  try {
+    const row = await db
+      .selectFrom("supabase_migrations.schema_migrations")
+      .select((eb) => eb.fn.max("version").as("version"))
+      .executeTakeFirst();
+    return row?.version ?? null;
+  } catch (err) {
+    if ((err as { code?: unknown })?.code === "42P01" || (err as { code?: unknown })?.code === "3F000") return null;
+    throw fromPgError(err);
+  }
+}

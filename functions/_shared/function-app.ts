@@ -1,0 +1,106 @@
+// createFunctionApp(name, deps): the Hono (OpenAPIHono) app every function
+// starts from. Base path `/<name>` (Supabase routes /functions/v1/<name>/...
+// to the function with the path `/<name>/...`), then, in order, for every
+// path: request id → CORS (preflight answered) → body limit → authentication.
+// Unknown paths and errors render the one envelope. `GET /<name>/openapi.json`
+// serves the OpenAPI 3 document built from the routes' zod schemas and is the
+// only route, besides those listed in `publicRoutes`, that needs no token.
+//
+// A function, by example (functions/admin/):
+//   // app.ts — boot once: config, pool, verifier, audit sink
+//   const { config, db, verifier, audit } = boot(["auth", "crypto"]);
+//   export const app = createFunctionApp("admin", { http: config.http, verifier, audit });
+//   app.route("/", employeesRoutes({ db, audit }));   // routes/employees.ts: an OpenAPIHono
+//   // index.ts
+//   Deno.serve(app.fetch);
+//   // in a route handler
+//   const ctx = requestContext(c);                     // request id, ip, user agent, caller
+//   const rows = await withUser(db, ctx, (trx) => trx.selectFrom(...).execute());
+// Route sub-apps should be `new OpenAPIHono<AppEnv>({ defaultHook: validationHook })`
+// so their zod failures render the invalid_input envelope; POSTs that create
+// things add `middleware: [idempotent(store)]` to their createRoute().
+
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import type { AuditSink } from "./audit.ts";
+import { authenticate, type RouteMatcher, type TokenVerifier } from "./auth.ts";
+import type { HttpConfig } from "./config.ts";
+import type { AppEnv } from "./context.ts";
+import { cors } from "./cors.ts";
+import { createOnError, type ErrorLogger, errorResponse, errors } from "./errors.ts";
+import { requestId } from "./request-id.ts";
+import { validationHook } from "./validation.ts";
+
+export interface FunctionDeps {
+  http: HttpConfig;
+  verifier?: TokenVerifier;
+  audit?: AuditSink;
+  publicRoutes?: readonly RouteMatcher[];
+  serviceRoleRoutes?: readonly RouteMatcher[];
+  logError?: ErrorLogger;
+  /** Shown in the OpenAPI document. */
+  version?: string;
+  description?: string;
+}
+
+export type FunctionApp = OpenAPIHono<AppEnv>;
+
+export function createFunctionApp(name: string, deps: FunctionDeps): FunctionApp {
+  if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new Error(`invalid function name: ${name}`);
+  const basePath = `/${name}`;
+  const onError = createOnError(deps.logError);
+
+  const root = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  root.use("*", requestId());
+  // Hono hands only Error instances to onError; anything else thrown is caught here.
+  root.use("*", async (c, next) => {
+    try {
+      await next();
+    } catch (err) {
+      c.res = onError(err, c);
+    }
+  });
+  root.use("*", cors(deps.http.allowedOrigins));
+  root.use(
+    "*",
+    bodyLimit({
+      maxSize: deps.http.bodyLimitBytes,
+      onError: () => {
+        throw errors.payloadTooLarge(deps.http.bodyLimitBytes);
+      },
+    }),
+  );
+  root.use(
+    "*",
+    authenticate({
+      basePath,
+      verifier: deps.verifier,
+      audit: deps.audit,
+      publicRoutes: deps.publicRoutes,
+      serviceRoleRoutes: deps.serviceRoleRoutes,
+    }),
+  );
+
+  const app = root.basePath(basePath);
+  // OpenAPIHono.basePath does not carry the notFound handler over: set both here.
+  app.onError(onError);
+  app.notFound((c) => errorResponse(errors.notFound("route"), c.get("requestId") ?? null));
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "A Supabase Auth access token (role authenticated).",
+  });
+  app.doc("/openapi.json", {
+    openapi: "3.0.3",
+    info: {
+      title: `Kazi ${name} API`,
+      version: deps.version ?? "0.1.0",
+      description: deps.description,
+    },
+    servers: [{ url: "/functions/v1" }],
+    security: [{ bearerAuth: [] }],
+  });
+  return app;
+}

@@ -1,0 +1,25 @@
+-- Reverts 20261126000500_tenancy_policies.sql.
+drop policy if exists "tenant approvers can decide and revoke support access" on public.support_access_grants;
+drop policy if exists "platform support can request access for themselves" on public.support_access_grants;
+drop policy if exists "grantees, approvers and platform admins can read grants" on public.support_access_grants;
+drop policy if exists "users can update their own profile" on public.profiles;
+drop policy if exists "users read their own profile and platform admins read all" on public.profiles;
+drop policy if exists "member managers can remove members and members can leave" on public.memberships;
+drop policy if exists "member managers can change their tenant's members" on public.memberships;
+drop policy if exists "member managers and platform admins can add members" on public.memberships;
+drop policy if exists "members read own membership and managers their tenant's" on public.memberships;
+drop policy if exists "platform admins can remove staff" on public.platform_staff;
+drop policy if exists "platform admins can change staff" on public.platform_staff;
+drop policy if exists "platform admins can add staff" on public.platform_staff;
+drop policy if exists "staff read their own row and platform admins read all staff" on public.platform_staff;
+drop policy if exists "signed-in users can read which role has which permission" on public.role_permissions;
+drop policy if exists "signed-in users can read the permission catalogue" on public.permissions;
+drop policy if exists "signed-in users can read the role catalogue" on public.roles;
+drop policy if exists "owners, admins and platform admins can update tenants" on public.tenants;
+drop policy if exists "platform admins can create tenants" on public.tenants;
+drop policy if exists "members, platform admins and granted support can read tenants" on public.tenants;
+drop trigger if exists on_auth_user_created_create_profile on auth.users;
+drop function if exists private.create_profile_for_new_user();
+drop trigger if exists memberships_enforce_role_rules on public.memberships;
+drop function if exists private.enforce_membership_rules();
+drop function if exists private.count_other_owners(uuid, uuid);

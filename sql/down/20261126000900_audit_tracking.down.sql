@@ -1,0 +1,21 @@
+-- Reverts 20261126000900_audit_tracking.sql.
+drop function if exists public.my_pii_access_log(bigint, integer);
+drop function if exists private.my_pii_access_log(bigint, integer);
+drop function if exists public.list_audit_events(uuid, text, text, text, uuid, text, timestamptz, timestamptz, bigint, integer);
+drop function if exists private.list_audit_events(uuid, text, text, text, uuid, text, timestamptz, timestamptz, bigint, integer);
+select audit.untrack('public.support_ticket_messages');
+select audit.untrack('public.support_tickets');
+select audit.untrack('public.onboarding_case_status_history');
+select audit.untrack('public.onboarding_cases');
+select audit.untrack('public.invitations');
+select audit.untrack('public.employees');
+select audit.untrack('public.support_access_grants');
+select audit.untrack('public.profiles');
+select audit.untrack('public.memberships');
+select audit.untrack('public.platform_staff');
+select audit.untrack('public.role_permissions');
+select audit.untrack('public.permissions');
+select audit.untrack('public.roles');
+select audit.untrack('public.tenants');
+drop type if exists public.pii_access;
+drop type if exists public.audit_event;
