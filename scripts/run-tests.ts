@@ -1,7 +1,9 @@
 // npm test: one fresh database, then every suite against it — pgTAP through
 // pg_prove, the Supabase linters, Deno unit tests, and Deno integration tests
 // against the served functions — ending with one `N passed, N failed` line.
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { execSync } from "node:child_process";
 import { runMain, say } from "./lib/cli.ts";
 import { provision } from "./lib/provision.ts";
@@ -68,26 +70,37 @@ async function main(): Promise<void> {
     if (check.code !== 0) process.stdout.write(check.output);
     report(tallyCheck("deno check (every TypeScript file)", check.code));
 
-    const denoEnv = { NPM_CONFIG_REGISTRY: registry, NO_COLOR: "1" };
+    const denoEnv = { NPM_CONFIG_REGISTRY: registry, NO_COLOR: "1", KAZI_TEST_DB_URL: db.url };
     const unit = await run(bin("deno"), ["test", "-A", "functions/", "scripts/"], { env: denoEnv });
     report(tallyDeno("deno unit", unit.output, unit.code));
 
+    // The functions' whole output is kept for the leak scan that runs last.
     const runSecrets = await generateSecrets();
     const port = await freePort();
-    const functions = await startFunctions(functionEnv(runSecrets, db.url), { port, log: () => {} });
+    let functionsLog = "";
+    const functions = await startFunctions(functionEnv(runSecrets, db.url), {
+      port,
+      log: (chunk) => void (functionsLog += chunk),
+    });
+    const stackEnv = {
+      ...denoEnv,
+      ...runSecrets,
+      KAZI_FUNCTIONS_URL: functions.url,
+      KAZI_TEST_SERVER_URL: server.url,
+    };
     try {
-      const integration = await run(bin("deno"), ["test", "-A", "tests/"], {
-        env: {
-          ...denoEnv,
-          ...runSecrets,
-          KAZI_FUNCTIONS_URL: functions.url,
-          KAZI_TEST_DB_URL: db.url,
-          KAZI_TEST_SERVER_URL: server.url,
-        },
-      });
+      const integration = await run(bin("deno"), ["test", "-A", "tests/integration/", "tests/tooling/"], { env: stackEnv });
       report(tallyDeno("deno integration", integration.output, integration.code));
     } finally {
       await functions.stop();
+    }
+    const logFile = join(mkdtempSync(join(tmpdir(), "kazi-functions-log-")), "functions.log");
+    writeFileSync(logFile, functionsLog, { mode: 0o600 });
+    try {
+      const leaks = await run(bin("deno"), ["test", "-A", "tests/leaks/"], { env: { ...stackEnv, KAZI_FUNCTIONS_LOG: logFile } });
+      report(tallyDeno("leak scan (audit rows, function logs)", leaks.output, leaks.code));
+    } finally {
+      rmSync(logFile, { force: true });
     }
   } finally {
     await db.drop();

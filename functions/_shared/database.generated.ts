@@ -245,6 +245,15 @@ export interface PrivateKeyRotationJobs {
   updated_at: Generated<Timestamp>;
 }
 
+export interface PrivateRateLimitWindows {
+  action: string;
+  created_at: Generated<Timestamp>;
+  hits: Generated<number>;
+  updated_at: Generated<Timestamp>;
+  user_id: string;
+  window_start: Timestamp;
+}
+
 export interface PrivateTenantDataKeys {
   created_at: Generated<Timestamp>;
   destroyed_at: Timestamp | null;
@@ -351,6 +360,7 @@ export interface DB {
   "private.auth_password_failures": PrivateAuthPasswordFailures;
   "private.idempotency_keys": PrivateIdempotencyKeys;
   "private.key_rotation_jobs": PrivateKeyRotationJobs;
+  "private.rate_limit_windows": PrivateRateLimitWindows;
   "private.tenant_data_keys": PrivateTenantDataKeys;
   profiles: Profiles;
   role_permissions: RolePermissions;

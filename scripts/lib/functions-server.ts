@@ -15,17 +15,18 @@ export async function startFunctions(
     ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", resolve(repoRoot, "scripts", "serve-functions.ts")],
     { cwd: repoRoot, env: { ...process.env, ...env, KAZI_FUNCTIONS_PORT: String(opts.port) }, stdio: ["ignore", "pipe", "pipe"] },
   );
-  const log = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  // Raw chunks, so a caller scanning the output for leaks sees every byte.
+  const log = opts.log ?? ((chunk: string) => process.stdout.write(chunk));
   let stderr = "";
   child.stderr!.on("data", (d) => {
     stderr += d;
-    log(String(d).trimEnd());
+    log(String(d));
   });
   await new Promise<void>((ready, fail) => {
     const timer = setTimeout(() => fail(new ToolError(`functions did not start within 60 s:\n${stderr}`)), 60_000);
     child.stdout!.on("data", (d) => {
       const text = String(d);
-      log(text.trimEnd());
+      log(text);
       if (text.includes("functions: listening")) {
         clearTimeout(timer);
         ready();

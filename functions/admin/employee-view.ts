@@ -1,0 +1,106 @@
+// Employee rows as the admin API shows them: business fields plus masked
+// protected fields. Masking decrypts in memory and returns only the mask;
+// the plaintext never leaves this function.
+import { sql } from "kysely";
+import { isCryptoError } from "../_shared/crypto/errors.ts";
+import type { PiiVault } from "../_shared/crypto/pii-vault.ts";
+import type { Trx } from "../_shared/db.ts";
+import { PII_FIELDS, type PiiField } from "../_shared/pii/fields.ts";
+import { type EmployeeView, iso } from "./schemas.ts";
+
+export interface EmployeeRow {
+  id: string;
+  tenant_id: string;
+  user_id: string | null;
+  employee_number: string;
+  first_name: string;
+  last_name: string;
+  other_names: string | null;
+  date_of_birth: string | null;
+  job_title: string | null;
+  department: string | null;
+  employment_start_date: string | null;
+  status: string;
+  bank_code: string | null;
+  branch_code: string | null;
+  kra_pin_ciphertext: Uint8Array | null;
+  national_id_ciphertext: Uint8Array | null;
+  phone_ciphertext: Uint8Array | null;
+  bank_account_ciphertext: Uint8Array | null;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+}
+
+/** The employees select with every column a view needs (dates as ISO text). */
+export function selectEmployees(trx: Trx) {
+  return trx.selectFrom("employees").select([
+    "id",
+    "tenant_id",
+    "user_id",
+    "employee_number",
+    "first_name",
+    "last_name",
+    "other_names",
+    sql<string | null>`date_of_birth::text`.as("date_of_birth"),
+    "job_title",
+    "department",
+    sql<string | null>`employment_start_date::text`.as("employment_start_date"),
+    "status",
+    "bank_code",
+    "branch_code",
+    "kra_pin_ciphertext",
+    "national_id_ciphertext",
+    "phone_ciphertext",
+    "bank_account_ciphertext",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+  ]);
+}
+
+export function ciphertextOf(row: EmployeeRow, field: PiiField): Uint8Array | null {
+  return row[`${field}_ciphertext`];
+}
+
+export async function toView(vault: PiiVault, row: EmployeeRow): Promise<EmployeeView> {
+  const masked: Record<PiiField, string | null> = { kra_pin: null, national_id: null, phone: null, bank_account: null };
+  const unavailable: string[] = [];
+  await Promise.all(PII_FIELDS.map(async (field) => {
+    const ciphertext = ciphertextOf(row, field);
+    if (!ciphertext) return;
+    try {
+      masked[field] = await vault.maskedField({
+        tenantId: row.tenant_id,
+        table: "employees",
+        field,
+        rowId: row.id,
+        ciphertext: new Uint8Array(ciphertext),
+      });
+    } catch (err) {
+      if (!isCryptoError(err)) throw err;
+      unavailable.push(field);
+    }
+  }));
+  return {
+    id: row.id,
+    tenant_id: row.tenant_id,
+    user_id: row.user_id,
+    employee_number: row.employee_number,
+    first_name: row.first_name,
+    last_name: row.last_name,
+    other_names: row.other_names,
+    date_of_birth: row.date_of_birth,
+    job_title: row.job_title,
+    department: row.department,
+    employment_start_date: row.employment_start_date,
+    status: row.status as EmployeeView["status"],
+    bank_code: row.bank_code,
+    branch_code: row.branch_code,
+    masked,
+    pii_unavailable: unavailable.sort(),
+    created_at: iso(row.created_at)!,
+    updated_at: iso(row.updated_at)!,
+    deleted_at: iso(row.deleted_at),
+  };
+}

@@ -1,0 +1,17 @@
+// Boot: parse the environment (fail at start when it is wrong), open the pool,
+// build the token verifier, the PII vault and the idempotency store.
+import { boot } from "../_shared/boot.ts";
+import { PiiVault } from "../_shared/crypto/pii-vault.ts";
+import { createDbIdempotencyStore } from "../_shared/idempotency.ts";
+import { createOnboardingApp } from "./create-app.ts";
+
+const { config, db, verifier, audit } = boot(["auth", "crypto"]);
+
+export const app = createOnboardingApp({
+  http: config.http,
+  verifier,
+  audit,
+  db,
+  vault: PiiVault.create(db, config.crypto),
+  idempotency: createDbIdempotencyStore(db),
+});

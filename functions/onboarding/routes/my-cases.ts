@@ -1,0 +1,199 @@
+// The new hire's own onboarding case: read it, save details as a draft,
+// submit it for review, and see their own protected values (audited as a PII
+// reveal by the data subject). Every route filters on subject_user_id = caller
+// on top of RLS, so these routes never reach someone else's case.
+
+import { createRoute, z } from "@hono/zod-openapi";
+import { sql } from "kysely";
+import { eventFrom, recordInTransaction } from "../../_shared/audit.ts";
+import { requestContext } from "../../_shared/context.ts";
+import { withUser } from "../../_shared/db.ts";
+import { errors } from "../../_shared/errors.ts";
+import { errorResponses } from "../../_shared/openapi.ts";
+import { PII_FIELDS, type PiiField } from "../../_shared/pii/fields.ts";
+import { CASE_TABLE, caseHistory, requireCase, revealFields, selectCases, toView } from "../case-store.ts";
+import { NO_STORE, type RouteDeps, router } from "../deps.ts";
+import { CaseIdParams, CaseView, RevealBody, RevealResult, SaveDetailsBody } from "../schemas.ts";
+
+/** Fields a case must have before it can be submitted. */
+export const REQUIRED_TO_SUBMIT = [
+  "first_name",
+  "last_name",
+  "date_of_birth",
+  "kra_pin",
+  "national_id",
+  "phone",
+  "bank_code",
+  "branch_code",
+  "bank_account",
+] as const;
+
+const PLAIN_FIELDS = ["first_name", "last_name", "other_names", "date_of_birth", "bank_code", "branch_code"] as const;
+
+const json = <S extends z.ZodType>(schema: S, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+export function myCaseRoutes(deps: RouteDeps) {
+  const app = router();
+
+  const listMine = createRoute({
+    method: "get",
+    path: "/me/cases",
+    summary: "My onboarding cases (one per organisation that invited me), PII masked",
+    responses: {
+      200: json(z.object({ items: z.array(CaseView) }).openapi("MyCases"), "My cases"),
+      ...errorResponses(401, 500),
+    },
+  });
+  app.openapi(listMine, async (c) => {
+    const ctx = requestContext(c);
+    const rows = await withUser(
+      deps.db,
+      ctx,
+      (trx) =>
+        selectCases(trx).where("c.subject_user_id", "=", ctx.caller!.userId).orderBy("c.created_at").orderBy("c.id")
+          .limit(100).execute(),
+    );
+    const items = await Promise.all(rows.map((r) => toView(deps.vault, r as Parameters<typeof toView>[1])));
+    return c.json({ items }, 200);
+  });
+
+  const getMine = createRoute({
+    method: "get",
+    path: "/me/cases/{caseId}",
+    summary: "Read my onboarding case with its status history, PII masked",
+    request: { params: CaseIdParams },
+    responses: { 200: json(CaseView, "My case"), ...errorResponses(400, 401, 404, 500) },
+  });
+  app.openapi(getMine, async (c) => {
+    const ctx = requestContext(c);
+    const { caseId } = c.req.valid("param");
+    const { row, history } = await withUser(deps.db, ctx, async (trx) => {
+      const row = await requireCase(trx, caseId, { subject: ctx.caller!.userId });
+      return { row, history: await caseHistory(trx, row) };
+    });
+    return c.json(await toView(deps.vault, row, history), 200);
+  });
+
+  const saveDetails = createRoute({
+    method: "put",
+    path: "/me/cases/{caseId}/details",
+    summary: "Save my details as a draft",
+    description:
+      "Partial update: omitted fields are unchanged, null clears a field. Invalid fields are reported one by one in error.details.fields and nothing is saved. Protected fields are encrypted, bound to the case row, and returned masked.",
+    request: {
+      params: CaseIdParams,
+      body: { required: true, content: { "application/json": { schema: SaveDetailsBody } } },
+    },
+    responses: { 200: json(CaseView, "Saved"), ...errorResponses(400, 401, 404, 409, 500) },
+  });
+  app.openapi(saveDetails, async (c) => {
+    const ctx = requestContext(c);
+    const { caseId } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const me = ctx.caller!.userId;
+
+    const current = await withUser(deps.db, ctx, (trx) => requireCase(trx, caseId, { subject: me }));
+    if (current.status !== "draft") throw errors.conflict("Only a draft can be edited.", { status: current.status });
+
+    // Encrypt outside any transaction (the vault may need its own connection).
+    const changes: Record<string, unknown> = {};
+    for (const f of PLAIN_FIELDS) if (body[f] !== undefined) changes[f] = body[f];
+    for (const field of PII_FIELDS) {
+      const value = body[field];
+      if (value === undefined) continue;
+      changes[`${field}_ciphertext`] = value === null ? null : (await deps.vault.encryptField({
+        tenantId: current.tenant_id,
+        table: CASE_TABLE,
+        field,
+        rowId: caseId,
+        value,
+      })).ciphertext;
+    }
+
+    const saved = await withUser(deps.db, ctx, async (trx) => {
+      const updated = await trx.updateTable("onboarding_cases").set(changes)
+        .where("id", "=", caseId).where("subject_user_id", "=", me).where("status", "=", "draft")
+        .where("deleted_at", "is", null)
+        .returning("id").executeTakeFirst();
+      if (!updated) throw errors.conflict("The case changed meanwhile (it is no longer a draft).");
+      return requireCase(trx, caseId, { subject: me });
+    });
+    return c.json(await toView(deps.vault, saved), 200);
+  });
+
+  const submit = createRoute({
+    method: "post",
+    path: "/me/cases/{caseId}/submit",
+    summary: "Submit my draft for review",
+    request: { params: CaseIdParams },
+    responses: {
+      200: json(CaseView, "Submitted"),
+      ...errorResponses(400, 401, 404, 409, 422, 500),
+    },
+  });
+  app.openapi(submit, async (c) => {
+    const ctx = requestContext(c);
+    const { caseId } = c.req.valid("param");
+    const me = ctx.caller!.userId;
+    const { row, history } = await withUser(deps.db, ctx, async (trx) => {
+      const row = await requireCase(trx, caseId, { subject: me });
+      if (row.status !== "draft") throw errors.conflict("Only a draft can be submitted.", { status: row.status });
+      const missing: Record<string, string> = {};
+      for (const f of REQUIRED_TO_SUBMIT) {
+        const present = (PII_FIELDS as readonly string[]).includes(f)
+          ? row[`${f as PiiField}_ciphertext`] !== null
+          : row[f as (typeof PLAIN_FIELDS)[number]] !== null;
+        if (!present) missing[f] = "Required before submitting";
+      }
+      if (Object.keys(missing).length) {
+        throw errors.businessRule("Some required details are missing.", { fields: missing });
+      }
+      const done = await trx.updateTable("onboarding_cases").set({ status: "submitted" })
+        .where("id", "=", caseId).where("status", "=", "draft")
+        .where(sql<boolean>`updated_at = ${row.updated_key}::timestamptz`).executeTakeFirst();
+      if (done.numUpdatedRows === 0n) throw errors.conflict("The case changed meanwhile; read it and try again.");
+      const saved = await requireCase(trx, caseId, { subject: me });
+      return { row: saved, history: await caseHistory(trx, saved) };
+    });
+    return c.json(await toView(deps.vault, row, history), 200);
+  });
+
+  const reveal = createRoute({
+    method: "post",
+    path: "/me/cases/{caseId}/reveal",
+    summary: "See my own protected values in plaintext (audited)",
+    description:
+      "Returns the plaintext of my own KRA PIN, national ID, phone and bank account as saved in my case. Each call is recorded in the audit trail as a PII reveal by the data subject. Never cached.",
+    request: {
+      params: CaseIdParams,
+      body: { required: false, content: { "application/json": { schema: RevealBody } } },
+    },
+    responses: { 200: json(RevealResult, "Plaintext values"), ...errorResponses(400, 401, 404, 422, 500) },
+  });
+  app.openapi(reveal, async (c) => {
+    const ctx = requestContext(c);
+    const { caseId } = c.req.valid("param");
+    const fields = (c.req.valid("json")?.fields ?? [...PII_FIELDS]).filter((f, i, a) => a.indexOf(f) === i);
+    const me = ctx.caller!.userId;
+    const row = await withUser(deps.db, ctx, (trx) => requireCase(trx, caseId, { subject: me }));
+    const values = await revealFields(deps.vault, row, fields);
+    // The audit row commits before any plaintext leaves.
+    await withUser(deps.db, ctx, (trx) =>
+      recordInTransaction(
+        trx,
+        eventFrom(ctx, {
+          action: "onboarding_case.pii_revealed",
+          tenantId: row.tenant_id,
+          resourceType: "onboarding_case",
+          resourceId: row.id,
+          details: { fields, revealed_to: "data_subject" },
+        }),
+      ));
+    return c.json({ case_id: row.id, values }, 200, NO_STORE);
+  });
+
+  return app;
+}
