@@ -8,6 +8,9 @@ import { createMigratedDatabase } from "./lib/test-database.ts";
 import { generateSecrets, readEnvFile } from "./lib/secrets.ts";
 import { run } from "./lib/run.ts";
 import { bin } from "./lib/paths.ts";
+import { startFunctions } from "./lib/functions-server.ts";
+import { functionEnv } from "./lib/function-env.ts";
+import { freePort } from "./lib/ports.ts";
 
 await runMain(async () => {
   const only = process.argv.slice(2);
@@ -21,14 +24,18 @@ await runMain(async () => {
   try {
     for (const file of benches) {
       const db = await createMigratedDatabase(server.url, "bench");
+      const secrets = await generateSecrets();
+      // Benches of the HTTP APIs call the functions, served against the same database.
+      const functions = await startFunctions(functionEnv(secrets, db.url), { port: await freePort(), log: () => {} });
       try {
         say(`bench/${file}`);
         const ran = await run(bin("deno"), ["run", "-A", `bench/${file}`], {
-          env: { ...(await generateSecrets()), KAZI_BENCH_DB_URL: db.url, NO_COLOR: "1" },
+          env: { ...secrets, KAZI_BENCH_DB_URL: db.url, KAZI_BENCH_FUNCTIONS_URL: functions.url, NO_COLOR: "1" },
         });
         if (ran.code !== 0) failed++;
         sections.push(`## ${file}\n\n${ran.output.trim()}\n`);
       } finally {
+        await functions.stop();
         await db.drop();
       }
     }

@@ -12,12 +12,14 @@ import { generateSecrets, readEnvFile } from "./lib/secrets.ts";
 import { functionEnv } from "./lib/function-env.ts";
 import { startFunctions } from "./lib/functions-server.ts";
 import { run } from "./lib/run.ts";
-import { type Tally, tallyCheck, tallyDeno, tallyTap, total } from "./lib/tally.ts";
+import { type Tally, tallyCheck, tallyDeno, tallyNodeTest, tallyTap, total } from "./lib/tally.ts";
 import { forSupabaseCli } from "./lib/db-url.ts";
 import { bin } from "./lib/paths.ts";
 import { kyselyCodegen } from "./lib/db-types.ts";
 import { freePort } from "./lib/ports.ts";
 
+// `npm run test:security` adds the slow attack suites (load, faults).
+const fullSecurity = process.argv.includes("--security");
 const tallies: Tally[] = [];
 const report = (t: Tally) => {
   tallies.push(t);
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
     report(tallyCheck("deno check (every TypeScript file)", check.code));
 
     const denoEnv = { NPM_CONFIG_REGISTRY: registry, NO_COLOR: "1", KAZI_TEST_DB_URL: db.url };
-    const unit = await run(bin("deno"), ["test", "-A", "functions/", "scripts/"], { env: denoEnv });
+    const unit = await run(bin("deno"), ["test", "-A", ...present("functions/", "scripts/", "packages/")], { env: denoEnv });
     report(tallyDeno("deno unit", unit.output, unit.code));
 
     // The functions' whole output is kept for the leak scan that runs last.
@@ -89,8 +91,16 @@ async function main(): Promise<void> {
       KAZI_TEST_SERVER_URL: server.url,
     };
     try {
-      const integration = await run(bin("deno"), ["test", "-A", "tests/integration/", "tests/tooling/"], { env: stackEnv });
+      const suites = present("tests/integration/", "tests/tooling/", "tests/security/", ...(fullSecurity ? ["tests/security-slow/"] : []));
+      const integration = await run(bin("deno"), ["test", "-A", ...suites], { env: stackEnv });
       report(tallyDeno("deno integration", integration.output, integration.code));
+      const browserTests = existsSync("tests/browser")
+        ? readdirSync("tests/browser").filter((f) => f.endsWith(".test.ts")).sort().map((f) => `tests/browser/${f}`)
+        : [];
+      if (browserTests.length) {
+        const browser = await run("node", ["--import", "tsx", "--test", "--test-reporter=tap", ...browserTests], { env: stackEnv });
+        report(tallyNodeTest("browser (node --test)", browser.output, browser.code));
+      }
     } finally {
       await functions.stop();
     }
@@ -106,6 +116,11 @@ async function main(): Promise<void> {
     await db.drop();
     await server.stop();
   }
+}
+
+/** The folders among these that exist (later issues add some). */
+function present(...dirs: string[]): string[] {
+  return dirs.filter((d) => existsSync(d));
 }
 
 /** Every schema our migrations own; the linter checks each one's functions. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { tallyCheck, tallyDeno, tallyTap, total } from "./tally.ts";
+import { tallyCheck, tallyDeno, tallyNodeTest, tallyTap, total } from "./tally.ts";
 
 Deno.test("pg_prove verbose output is counted line by line", () => {
   const out = "tests/db/10-x.sql ..\nok 1 - a\nnot ok 2 - b\n    ok 3 - c\nFailed 1/3 subtests\n";
@@ -22,4 +22,9 @@ Deno.test("deno failing before any test ran (a type error) is a failure", () => 
 Deno.test("checks and totals", () => {
   const all = [tallyCheck("lint", 0), tallyCheck("advisors", 2), { suite: "x", passed: 5, failed: 0 }];
   assert.deepEqual(total(all), { passed: 6, failed: 1 });
+});
+
+Deno.test("node --test's TAP summary is counted, and a crash without one fails", () => {
+  assert.deepEqual(tallyNodeTest("b", "ok 1 - x\n# tests 3\n# pass 2\n# fail 1\n", 1), { suite: "b", passed: 2, failed: 1 });
+  assert.deepEqual(tallyNodeTest("b", "Error: cannot find module", 1), { suite: "b", passed: 0, failed: 1 });
 });

@@ -22,6 +22,14 @@ export function tallyDeno(suite: string, output: string, exitCode: number): Tall
   return { suite, passed, failed };
 }
 
+/** node --test with the TAP reporter ends with `# pass N` and `# fail N`. */
+export function tallyNodeTest(suite: string, output: string, exitCode: number): Tally {
+  const passed = Number(output.match(/^# pass (\d+)$/m)?.[1] ?? 0);
+  let failed = Number(output.match(/^# fail (\d+)$/m)?.[1] ?? 0);
+  if (exitCode !== 0 && failed === 0) failed = 1;
+  return { suite, passed, failed };
+}
+
 /** A check that is a single pass/fail (a linter). */
 export function tallyCheck(suite: string, exitCode: number): Tally {
   return { suite, passed: exitCode === 0 ? 1 : 0, failed: exitCode === 0 ? 0 : 1 };
