@@ -324,6 +324,11 @@ export interface SupportTicketMessages {
 }
 
 export interface SupportTickets {
+  assigned_at: Timestamp | null;
+  /**
+   * Platform support agent working the ticket; set only through private.assign_support_ticket.
+   */
+  assigned_to: string | null;
   closed_at: Timestamp | null;
   created_at: Generated<Timestamp>;
   id: Generated<string>;

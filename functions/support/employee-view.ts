@@ -1,0 +1,101 @@
+// Employees as a support agent sees them under an access grant: work fields
+// and masked protected fields only. Masking decrypts in memory and returns
+// only the mask; the plaintext never leaves this module, and the support API
+// has no reveal route.
+import { isCryptoError } from "../_shared/crypto/errors.ts";
+import type { PiiVault } from "../_shared/crypto/pii-vault.ts";
+import { z } from "@hono/zod-openapi";
+import { PII_FIELDS, type PiiField } from "../_shared/pii/fields.ts";
+import { iso } from "./schemas.ts";
+
+export const MaskedPii = z.object({
+  kra_pin: z.string().nullable(),
+  national_id: z.string().nullable(),
+  phone: z.string().nullable(),
+  bank_account: z.string().nullable(),
+}).openapi("SupportMaskedPii", { description: "Masked protected fields; null when empty or unavailable." });
+
+export const SupportEmployee = z.object({
+  id: z.uuid(),
+  tenant_id: z.uuid(),
+  employee_number: z.string(),
+  first_name: z.string(),
+  last_name: z.string(),
+  job_title: z.string().nullable(),
+  department: z.string().nullable(),
+  status: z.enum(["active", "on_leave", "suspended", "terminated"]),
+  masked: MaskedPii,
+  pii_unavailable: z.array(z.string()),
+  created_at: z.string(),
+  updated_at: z.string(),
+}).openapi("SupportEmployee");
+export type SupportEmployeeView = z.infer<typeof SupportEmployee>;
+
+export const EMPLOYEE_COLUMNS = [
+  "id",
+  "tenant_id",
+  "employee_number",
+  "first_name",
+  "last_name",
+  "job_title",
+  "department",
+  "status",
+  "kra_pin_ciphertext",
+  "national_id_ciphertext",
+  "phone_ciphertext",
+  "bank_account_ciphertext",
+  "created_at",
+  "updated_at",
+] as const;
+
+export interface EmployeeRow {
+  id: string;
+  tenant_id: string;
+  employee_number: string;
+  first_name: string;
+  last_name: string;
+  job_title: string | null;
+  department: string | null;
+  status: string;
+  kra_pin_ciphertext: Uint8Array | null;
+  national_id_ciphertext: Uint8Array | null;
+  phone_ciphertext: Uint8Array | null;
+  bank_account_ciphertext: Uint8Array | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export async function toMaskedView(vault: PiiVault, row: EmployeeRow): Promise<SupportEmployeeView> {
+  const masked: Record<PiiField, string | null> = { kra_pin: null, national_id: null, phone: null, bank_account: null };
+  const unavailable: string[] = [];
+  await Promise.all(PII_FIELDS.map(async (field) => {
+    const ciphertext = row[`${field}_ciphertext`];
+    if (!ciphertext) return;
+    try {
+      masked[field] = await vault.maskedField({
+        tenantId: row.tenant_id,
+        table: "employees",
+        field,
+        rowId: row.id,
+        ciphertext: new Uint8Array(ciphertext),
+      });
+    } catch (err) {
+      if (!isCryptoError(err)) throw err;
+      unavailable.push(field);
+    }
+  }));
+  return {
+    id: row.id,
+    tenant_id: row.tenant_id,
+    employee_number: row.employee_number,
+    first_name: row.first_name,
+    last_name: row.last_name,
+    job_title: row.job_title,
+    department: row.department,
+    status: row.status as SupportEmployeeView["status"],
+    masked,
+    pii_unavailable: unavailable.sort(),
+    created_at: iso(row.created_at)!,
+    updated_at: iso(row.updated_at)!,
+  };
+}

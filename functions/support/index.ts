@@ -1,0 +1,4 @@
+// Supabase entrypoint.
+import { app } from "./app.ts";
+
+Deno.serve(app.fetch);
