@@ -1,11 +1,10 @@
 // Employee rows as the admin API shows them: business fields plus masked
-// protected fields. Masking decrypts in memory and returns only the mask;
-// the plaintext never leaves this function.
+// protected fields (see _shared/pii-masking.ts).
 import { sql } from "kysely";
-import { isCryptoError } from "../_shared/crypto/errors.ts";
 import type { PiiVault } from "../_shared/crypto/pii-vault.ts";
 import type { Trx } from "../_shared/db.ts";
-import { PII_FIELDS, type PiiField } from "../_shared/pii/fields.ts";
+import type { PiiField } from "../_shared/pii/fields.ts";
+import { maskRow } from "../_shared/pii-masking.ts";
 import { type EmployeeView, iso } from "./schemas.ts";
 
 export interface EmployeeRow {
@@ -64,24 +63,7 @@ export function ciphertextOf(row: EmployeeRow, field: PiiField): Uint8Array | nu
 }
 
 export async function toView(vault: PiiVault, row: EmployeeRow): Promise<EmployeeView> {
-  const masked: Record<PiiField, string | null> = { kra_pin: null, national_id: null, phone: null, bank_account: null };
-  const unavailable: string[] = [];
-  await Promise.all(PII_FIELDS.map(async (field) => {
-    const ciphertext = ciphertextOf(row, field);
-    if (!ciphertext) return;
-    try {
-      masked[field] = await vault.maskedField({
-        tenantId: row.tenant_id,
-        table: "employees",
-        field,
-        rowId: row.id,
-        ciphertext: new Uint8Array(ciphertext),
-      });
-    } catch (err) {
-      if (!isCryptoError(err)) throw err;
-      unavailable.push(field);
-    }
-  }));
+  const { masked, unavailable } = await maskRow(vault, { tenantId: row.tenant_id, table: "employees", rowId: row.id }, row);
   return {
     id: row.id,
     tenant_id: row.tenant_id,
@@ -98,7 +80,7 @@ export async function toView(vault: PiiVault, row: EmployeeRow): Promise<Employe
     bank_code: row.bank_code,
     branch_code: row.branch_code,
     masked,
-    pii_unavailable: unavailable.sort(),
+    pii_unavailable: unavailable,
     created_at: iso(row.created_at)!,
     updated_at: iso(row.updated_at)!,
     deleted_at: iso(row.deleted_at),

@@ -7,7 +7,8 @@ import type { Trx } from "../_shared/db.ts";
 import { isCryptoError } from "../_shared/crypto/errors.ts";
 import type { PiiVault } from "../_shared/crypto/pii-vault.ts";
 import { errors } from "../_shared/errors.ts";
-import { PII_FIELDS, type PiiField } from "../_shared/pii/fields.ts";
+import type { PiiField } from "../_shared/pii/fields.ts";
+import { maskRow } from "../_shared/pii-masking.ts";
 import type { CaseStatus, CaseViewT } from "./schemas.ts";
 
 export const CASE_TABLE = "onboarding_cases";
@@ -123,27 +124,11 @@ export function ciphertextOf(row: CaseRow, field: PiiField): Uint8Array | null {
   return row[`${field}_ciphertext`];
 }
 
-/** Masked protected fields of a case: decrypts each present value and masks it. */
+/** Masked protected fields of a case; an unreadable value (tampered, or its key shredded) shows as UNAVAILABLE. */
 export async function maskedPii(vault: PiiVault, row: CaseRow): Promise<CaseViewT["pii"]> {
-  const out = { kra_pin: null, national_id: null, phone: null, bank_account: null } as CaseViewT["pii"];
-  await Promise.all(PII_FIELDS.map(async (field) => {
-    const ciphertext = ciphertextOf(row, field);
-    if (!ciphertext) return;
-    try {
-      out[field] = await vault.maskedField({
-        tenantId: row.tenant_id,
-        table: CASE_TABLE,
-        field,
-        rowId: row.id,
-        ciphertext,
-      });
-    } catch (err) {
-      // A list must not fail for one unreadable value (tampered, or its key shredded).
-      if (!isCryptoError(err)) throw err;
-      out[field] = UNAVAILABLE;
-    }
-  }));
-  return out;
+  const { masked, unavailable } = await maskRow(vault, { tenantId: row.tenant_id, table: CASE_TABLE, rowId: row.id }, row);
+  for (const field of unavailable) masked[field] = UNAVAILABLE;
+  return masked;
 }
 
 /** Plaintext of the requested fields (null when not set). Crypto failures become API errors. */
@@ -206,15 +191,6 @@ export async function toView(vault: PiiVault, row: CaseRow, history?: CaseViewT[
 
 function iso(d: Date | string | null): string | null {
   return d === null ? null : new Date(d).toISOString();
-}
-
-/** `select private.has_permission(tenant, permission)`: the database decides. */
-export async function hasPermission(trx: Trx, tenantId: string, permission: string): Promise<boolean> {
-  const { rows } = await sql<
-    { ok: boolean }
-  >`select private.has_permission(${tenantId}::uuid, ${permission}::text) as ok`
-    .execute(trx);
-  return rows[0]?.ok === true;
 }
 
 /** The caller's role in the tenant (private.my_role_in), null when not a member. */

@@ -5,7 +5,8 @@
 import type { RequestContext } from "../_shared/context.ts";
 import type { Trx } from "../_shared/db.ts";
 import { errors } from "../_shared/errors.ts";
-import { type CaseRow, hasPermission } from "./case-store.ts";
+import { hasPermission } from "../_shared/caller.ts";
+import type { CaseRow } from "./case-store.ts";
 import { Refused } from "./deps.ts";
 
 /**

@@ -1,11 +1,9 @@
 // Employees as a support agent sees them under an access grant: work fields
-// and masked protected fields only. Masking decrypts in memory and returns
-// only the mask; the plaintext never leaves this module, and the support API
-// has no reveal route.
-import { isCryptoError } from "../_shared/crypto/errors.ts";
+// and masked protected fields only (see _shared/pii-masking.ts); the support
+// API has no reveal route.
 import type { PiiVault } from "../_shared/crypto/pii-vault.ts";
 import { z } from "@hono/zod-openapi";
-import { PII_FIELDS, type PiiField } from "../_shared/pii/fields.ts";
+import { maskRow } from "../_shared/pii-masking.ts";
 import { iso } from "./schemas.ts";
 
 export const MaskedPii = z.object({
@@ -66,24 +64,7 @@ export interface EmployeeRow {
 }
 
 export async function toMaskedView(vault: PiiVault, row: EmployeeRow): Promise<SupportEmployeeView> {
-  const masked: Record<PiiField, string | null> = { kra_pin: null, national_id: null, phone: null, bank_account: null };
-  const unavailable: string[] = [];
-  await Promise.all(PII_FIELDS.map(async (field) => {
-    const ciphertext = row[`${field}_ciphertext`];
-    if (!ciphertext) return;
-    try {
-      masked[field] = await vault.maskedField({
-        tenantId: row.tenant_id,
-        table: "employees",
-        field,
-        rowId: row.id,
-        ciphertext: new Uint8Array(ciphertext),
-      });
-    } catch (err) {
-      if (!isCryptoError(err)) throw err;
-      unavailable.push(field);
-    }
-  }));
+  const { masked, unavailable } = await maskRow(vault, { tenantId: row.tenant_id, table: "employees", rowId: row.id }, row);
   return {
     id: row.id,
     tenant_id: row.tenant_id,
@@ -94,7 +75,7 @@ export async function toMaskedView(vault: PiiVault, row: EmployeeRow): Promise<S
     department: row.department,
     status: row.status as SupportEmployeeView["status"],
     masked,
-    pii_unavailable: unavailable.sort(),
+    pii_unavailable: unavailable,
     created_at: iso(row.created_at)!,
     updated_at: iso(row.updated_at)!,
   };

@@ -309,7 +309,7 @@ test("reveal: plaintext with a reason, audited with the field (never the value);
     const emp = await call(path, { token: await userToken(t.users.employee.id), body: { field: "phone", reason: "just looking around" } });
     assert.equal(emp.status, 403);
     const [denied] = await auditEvents(f.db, { tenantId: t.tenantId, action: "pii.reveal", actorId: t.users.employee.id, outcome: "denied" });
-    assert.deepEqual(denied.details, { field: "phone", refused: "forbidden" });
+    assert.deepEqual(denied.details, { field: "phone", refused: "forbidden", reason: "missing_permission" });
     const missing = await call(`/tenants/${t.tenantId}/employees/${crypto.randomUUID()}/reveal`, { token: hr, body: { field: "phone", reason: "checking a record" } });
     assert.equal(missing.status, 404);
   } finally {

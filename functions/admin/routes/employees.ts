@@ -13,7 +13,7 @@ import { blindIndexColumn, FIELD_SPECS } from "../../_shared/pii/fields.ts";
 import { validationHook } from "../../_shared/validation.ts";
 import type { AdminDeps } from "../deps.ts";
 import { type EmployeeRow, selectEmployees, toView } from "../employee-view.ts";
-import { asCaller, requirePermission } from "../guard.ts";
+import { asCaller, requirePermission } from "../../_shared/caller.ts";
 import { body, Employee, EmployeePage, EmployeeParams, escapeLike, iso, json, TenantParams } from "../schemas.ts";
 
 const ListQuery = pageQuerySchema.extend({

@@ -14,7 +14,7 @@ import { hashInvitationToken, newInvitationToken } from "../../_shared/invitatio
 import { errorResponses } from "../../_shared/openapi.ts";
 import { validationHook } from "../../_shared/validation.ts";
 import type { AdminDeps } from "../deps.ts";
-import { asCaller, requirePermission } from "../guard.ts";
+import { asCaller, requirePermission } from "../../_shared/caller.ts";
 import { body, iso, json, TenantParams, TenantRole } from "../schemas.ts";
 
 const InviteBody = z.object({

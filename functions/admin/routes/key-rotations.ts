@@ -18,7 +18,7 @@ import { idempotent } from "../../_shared/idempotency.ts";
 import { errorResponses } from "../../_shared/openapi.ts";
 import { validationHook } from "../../_shared/validation.ts";
 import type { AdminDeps } from "../deps.ts";
-import { asCaller } from "../guard.ts";
+import { asCaller } from "../../_shared/caller.ts";
 import { iso, json, TenantParams } from "../schemas.ts";
 
 const JobParams = TenantParams.extend({

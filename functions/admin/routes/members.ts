@@ -10,7 +10,7 @@ import { errors } from "../../_shared/errors.ts";
 import { errorResponses } from "../../_shared/openapi.ts";
 import { validationHook } from "../../_shared/validation.ts";
 import type { AdminDeps } from "../deps.ts";
-import { asCaller, requirePermission } from "../guard.ts";
+import { asCaller, requirePermission } from "../../_shared/caller.ts";
 import { body, iso, json, MemberParams, TenantParams, TenantRole } from "../schemas.ts";
 
 const Member = z.object({

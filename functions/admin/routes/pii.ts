@@ -16,7 +16,7 @@ import { enforceRateLimit } from "../../_shared/rate-limit.ts";
 import { validationHook } from "../../_shared/validation.ts";
 import { DEFAULT_REVEAL_LIMIT, type AdminDeps } from "../deps.ts";
 import { ciphertextOf, type EmployeeRow, selectEmployees } from "../employee-view.ts";
-import { asCaller, auditRefusal, requirePermission } from "../guard.ts";
+import { asCaller, auditRefusal, requirePermission } from "../../_shared/caller.ts";
 import { body, EmployeeParams, json, Reason } from "../schemas.ts";
 
 const RevealBody = z.object({ field: piiFieldSchema, reason: Reason }).openapi("RevealRequest");

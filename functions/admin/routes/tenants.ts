@@ -14,7 +14,7 @@ import { errorResponses } from "../../_shared/openapi.ts";
 import { decodeCursor, pageOf, pageQuerySchema } from "../../_shared/pagination.ts";
 import { validationHook } from "../../_shared/validation.ts";
 import type { AdminDeps } from "../deps.ts";
-import { asCaller } from "../guard.ts";
+import { asCaller } from "../../_shared/caller.ts";
 import { body, escapeLike, iso, json } from "../schemas.ts";
 
 const CreateTenant = z.object({

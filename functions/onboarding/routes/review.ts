@@ -14,7 +14,8 @@ import { idempotent } from "../../_shared/idempotency.ts";
 import { errorResponses } from "../../_shared/openapi.ts";
 import { decodeCursor, pageOf } from "../../_shared/pagination.ts";
 import { approveCase } from "../approval.ts";
-import { caseHistory, type CaseRow, hasPermission, requireCase, roleIn, selectCases, toView } from "../case-store.ts";
+import { hasPermission } from "../../_shared/caller.ts";
+import { caseHistory, type CaseRow, requireCase, roleIn, selectCases, toView } from "../case-store.ts";
 import { assertReviewer } from "../reviewer.ts";
 import { auditingRefusals, Refused, type RouteDeps, router } from "../deps.ts";
 import {

@@ -12,7 +12,8 @@ import { errorResponses } from "../../_shared/openapi.ts";
 import { validationHook } from "../../_shared/validation.ts";
 import type { SupportDeps } from "../deps.ts";
 import { listGrants, selectGrants, whereState } from "../grant-queries.ts";
-import { asCaller, requireAgent } from "../guard.ts";
+import { asCaller } from "../../_shared/caller.ts";
+import { requireAgent } from "../guard.ts";
 import {
   AccessGrant,
   AccessGrantList,

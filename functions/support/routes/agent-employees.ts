@@ -9,7 +9,8 @@ import { decodeCursor, pageOf, pageQuerySchema } from "../../_shared/pagination.
 import { validationHook } from "../../_shared/validation.ts";
 import type { SupportDeps } from "../deps.ts";
 import { EMPLOYEE_COLUMNS, type EmployeeRow, SupportEmployee, toMaskedView } from "../employee-view.ts";
-import { asCaller, recordGrantUse, requireActiveGrant } from "../guard.ts";
+import { asCaller } from "../../_shared/caller.ts";
+import { recordGrantUse, requireActiveGrant } from "../guard.ts";
 import { json, TenantParams } from "../schemas.ts";
 
 const ListQuery = pageQuerySchema.extend({

@@ -14,7 +14,8 @@ import { errorResponses } from "../../_shared/openapi.ts";
 import { decodeCursor, pageOf, pageQuerySchema } from "../../_shared/pagination.ts";
 import { validationHook } from "../../_shared/validation.ts";
 import type { SupportDeps } from "../deps.ts";
-import { asCaller, recordGrantUse, requireActiveGrant, requireAgent } from "../guard.ts";
+import { asCaller } from "../../_shared/caller.ts";
+import { recordGrantUse, requireActiveGrant, requireAgent } from "../guard.ts";
 import {
   body,
   iso,

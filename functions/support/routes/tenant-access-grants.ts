@@ -12,7 +12,7 @@ import { errorResponses } from "../../_shared/openapi.ts";
 import { validationHook } from "../../_shared/validation.ts";
 import type { SupportDeps } from "../deps.ts";
 import { listGrants, selectGrants } from "../grant-queries.ts";
-import { asCaller, requirePermission } from "../guard.ts";
+import { asCaller, requirePermission } from "../../_shared/caller.ts";
 import {
   AccessGrant,
   AccessGrantList,
