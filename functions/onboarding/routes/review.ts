@@ -5,10 +5,11 @@
 // 'onboarding.review') and RLS; a refusal is audited.
 
 import { createRoute, z } from "@hono/zod-openapi";
-import { sql } from "kysely";
+import { sql, type Updateable } from "kysely";
 import { eventFrom, recordInTransaction } from "../../_shared/audit.ts";
-import { requestContext } from "../../_shared/context.ts";
+import { type RequestContext, requestContext } from "../../_shared/context.ts";
 import { withUser } from "../../_shared/db.ts";
+import type { Database } from "../../_shared/database-types.ts";
 import { errors } from "../../_shared/errors.ts";
 import { idempotent } from "../../_shared/idempotency.ts";
 import { errorResponses } from "../../_shared/openapi.ts";
@@ -136,42 +137,21 @@ export function reviewRoutes(deps: RouteDeps) {
     responses: { 200: json(CaseView, "Rejected"), ...errorResponses(400, 401, 403, 404, 409, 500) },
   });
   app.openapi(reject, async (c) => {
-    const ctx = requestContext(c);
     const { caseId } = c.req.valid("param");
     const { reason } = c.req.valid("json");
-    const { row, history } = await auditingRefusals(deps, ctx, () =>
-      withUser(deps.db, ctx, async (trx) => {
-        const row = await requireCase(trx, caseId);
-        await assertReviewer(ctx, trx, row, "reject");
-        if (row.status !== "submitted") {
-          throw errors.conflict("Only a submitted case can be rejected.", { status: row.status });
-        }
-        await trx.updateTable("onboarding_cases")
-          .set({
-            status: "rejected",
-            decision_reason: reason,
-            kra_pin_ciphertext: null,
-            national_id_ciphertext: null,
-            phone_ciphertext: null,
-            bank_account_ciphertext: null,
-          })
-          .where("id", "=", caseId).where("status", "=", "submitted").executeTakeFirst()
-          .then((r) => {
-            if (r.numUpdatedRows === 0n) throw errors.conflict("The case was decided meanwhile.");
-          });
-        await recordInTransaction(
-          trx,
-          eventFrom(ctx, {
-            action: "onboarding_case.rejected",
-            tenantId: row.tenant_id,
-            resourceType: "onboarding_case",
-            resourceId: row.id,
-            details: {},
-          }),
-        );
-        const saved = await requireCase(trx, caseId);
-        return { row: saved, history: await caseHistory(trx, saved) };
-      }));
+    const { row, history } = await settleSubmitted(deps, requestContext(c), caseId, {
+      operation: "reject",
+      action: "onboarding_case.rejected",
+      // a rejected case is final: its protected values go
+      set: {
+        status: "rejected",
+        decision_reason: reason,
+        kra_pin_ciphertext: null,
+        national_id_ciphertext: null,
+        phone_ciphertext: null,
+        bank_account_ciphertext: null,
+      },
+    });
     return c.json(await toView(deps.vault, row, history), 200);
   });
 
@@ -188,35 +168,52 @@ export function reviewRoutes(deps: RouteDeps) {
     responses: { 200: json(CaseView, "Returned to draft"), ...errorResponses(400, 401, 403, 404, 409, 500) },
   });
   app.openapi(giveBack, async (c) => {
-    const ctx = requestContext(c);
     const { caseId } = c.req.valid("param");
     const { reason } = c.req.valid("json");
-    const { row, history } = await auditingRefusals(deps, ctx, () =>
-      withUser(deps.db, ctx, async (trx) => {
-        const row = await requireCase(trx, caseId);
-        await assertReviewer(ctx, trx, row, "return");
-        if (row.status !== "submitted") {
-          throw errors.conflict("Only a submitted case can be returned.", { status: row.status });
-        }
-        const done = await trx.updateTable("onboarding_cases")
-          .set({ status: "draft", decision_reason: reason })
-          .where("id", "=", caseId).where("status", "=", "submitted").executeTakeFirst();
-        if (done.numUpdatedRows === 0n) throw errors.conflict("The case was decided meanwhile.");
-        await recordInTransaction(
-          trx,
-          eventFrom(ctx, {
-            action: "onboarding_case.returned",
-            tenantId: row.tenant_id,
-            resourceType: "onboarding_case",
-            resourceId: row.id,
-            details: {},
-          }),
-        );
-        const saved = await requireCase(trx, caseId);
-        return { row: saved, history: await caseHistory(trx, saved) };
-      }));
+    const { row, history } = await settleSubmitted(deps, requestContext(c), caseId, {
+      operation: "return",
+      action: "onboarding_case.returned",
+      set: { status: "draft", decision_reason: reason },
+    });
     return c.json(await toView(deps.vault, row, history), 200);
   });
 
   return app;
+}
+
+/**
+ * Moves a submitted case on without an employee record (reject, return) as the
+ * reviewer, audited in the same transaction; 409 when it is not (or no longer)
+ * submitted.
+ */
+function settleSubmitted(
+  deps: RouteDeps,
+  ctx: RequestContext,
+  caseId: string,
+  step: { operation: "reject" | "return"; action: string; set: Updateable<Database["onboarding_cases"]> },
+) {
+  return auditingRefusals(deps, ctx, () =>
+    withUser(deps.db, ctx, async (trx) => {
+      const row = await requireCase(trx, caseId);
+      await assertReviewer(ctx, trx, row, step.operation);
+      if (row.status !== "submitted") {
+        const verb = step.operation === "reject" ? "rejected" : "returned";
+        throw errors.conflict(`Only a submitted case can be ${verb}.`, { status: row.status });
+      }
+      const done = await trx.updateTable("onboarding_cases").set(step.set)
+        .where("id", "=", caseId).where("status", "=", "submitted").executeTakeFirst();
+      if (done.numUpdatedRows === 0n) throw errors.conflict("The case was decided meanwhile.");
+      await recordInTransaction(
+        trx,
+        eventFrom(ctx, {
+          action: step.action,
+          tenantId: row.tenant_id,
+          resourceType: "onboarding_case",
+          resourceId: row.id,
+          details: {},
+        }),
+      );
+      const saved = await requireCase(trx, caseId);
+      return { row: saved, history: await caseHistory(trx, saved) };
+    }));
 }
