@@ -5,7 +5,7 @@ import { createServer } from "node:net";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { needsServer, repoRoot, scratchDatabase } from "./_support.ts";
+import { needsServer, npmScript, repoRoot, scratchDatabase } from "./_support.ts";
 
 async function freePort(): Promise<number> {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -90,6 +90,15 @@ Deno.test({ name: "npm start with KAZI_DB=embedded runs its own Postgres and sto
     const res = await fetch(`http://127.0.0.1:${port}/functions/v1/health`);
     assert.equal(res.status, 200, await res.text());
     assert.equal(await answers(dbPort), true);
+    // The embedded server checks passwords (the machine's local server trusts
+    // loopback), so this is where a wrong one can be shown to fail cleanly.
+    const wrong = await npmScript("db-migrate", [], {
+      // secretlint-disable-next-line -- a deliberately wrong, made-up password
+      DATABASE_URL: `postgresql://postgres:not-the-password@127.0.0.1:${dbPort}/postgres`,
+    });
+    assert.notEqual(wrong.code, 0);
+    assert.equal(wrong.stderr, `kazi: cannot connect to Postgres at 127.0.0.1:${dbPort}: password authentication failed\n`);
+    assert.doesNotMatch(wrong.stdout + wrong.stderr, /not-the-password/);
   } finally {
     const status = await kazi.stop();
     assert.equal(status.code, 130, kazi.output());
