@@ -11,6 +11,9 @@
  * role (bypasses RLS) with the same explicit tenant filter. Reports the
  * median of each and the ratio (target ≤ 1.2×), plus the EXPLAIN of the RLS
  * run showing the policy helpers as InitPlans executed once (loops=1).
+ * Then, to show where the RLS overhead goes, the same harness times each
+ * policy helper alone as the member (one statement per transaction, as the
+ * policies run them), minus an empty statement timed in the same rounds.
  *
  * Env: KAZI_BENCH_DB_URL (superuser URL of a migrated database; it is filled
  * with fixtures), KAZI_BENCH_TENANTS, KAZI_BENCH_EMPLOYEES, KAZI_BENCH_ROUNDS.
@@ -130,6 +133,28 @@ for (let r = 0; r < ROUNDS + 20; r++) {
   }
 }
 
+// Where the overhead goes: each InitPlan of the employees policies alone.
+const PARTS = {
+  "empty statement (subtracted)": "select 1",
+  "auth.uid() (parses request.jwt.claims)": "select (select auth.uid())",
+  "readable_tenant_ids('tenant.read') (permissive policy)": "select array(select private.readable_tenant_ids('tenant.read'))",
+  "readable_tenant_ids('employees.read') (restrictive policy)": "select array(select private.readable_tenant_ids('employees.read'))",
+  "my_employee_ids() (restrictive policy, own row)": "select array(select private.my_employee_ids())",
+};
+type Part = keyof typeof PARTS;
+const partSamples: Record<string, number[]> = {};
+for (let r = 0; r < ROUNDS + 20; r++) {
+  const names = Object.keys(PARTS) as Part[];
+  for (const part of r % 2 ? [...names].reverse() : names) {
+    const ms = await asRole("rls", async () => {
+      const t0 = performance.now();
+      await client.query({ name: `part_${names.indexOf(part)}`, text: PARTS[part] });
+      return performance.now() - t0;
+    });
+    if (r >= 20) (partSamples[part] ??= []).push(ms);
+  }
+}
+
 const plans: Record<string, string> = {};
 for (const name of Object.keys(QUERIES) as Name[]) {
   const sql = QUERIES[name].replace("$1", `'${tenantId}'`);
@@ -154,9 +179,29 @@ for (const name of Object.keys(QUERIES) as Name[]) {
   const ratio = rls / svc;
   lines.push(`| ${name} | ${fmt(rls)} | ${fmt(svc)} | ${ratio.toFixed(2)}× | ≤ 1.2× ${ratio <= 1.2 ? "met" : "missed"} |`);
 }
+const empty = median(partSamples["empty statement (subtracted)"]);
+lines.push(
+  "",
+  "Where the overhead goes: each policy helper alone as the member, one statement per transaction, median of " +
+    `${ROUNDS} alternating rounds minus an empty statement (${fmt(empty)} ms). The owner's two queries run the two ` +
+    "readable_tenant_ids InitPlans; the own-row one is never executed (its OR arm is not reached).",
+  "",
+  "| InitPlan | ms per statement |",
+  "|---|---:|",
+);
+for (const part of (Object.keys(PARTS) as Part[]).slice(1)) {
+  lines.push(`| ${part} | ${fmt(median(partSamples[part]) - empty)} |`);
+}
 lines.push("", "EXPLAIN ANALYZE as the member (policy helpers run once per query: InitPlan, loops=1):", "");
 for (const name of Object.keys(QUERIES) as Name[]) {
   const initPlans = (plans[name].match(/InitPlan/g) ?? []).length;
   lines.push(`${name} (${initPlans} InitPlans):`, "", "```", plans[name], "```", "");
 }
 console.log(lines.join("\n"));
+// Headline numbers for bench/results.md's summary table (scripts/bench.ts).
+console.log("BENCH_SUMMARY " + JSON.stringify({
+  rows: (Object.keys(QUERIES) as Name[]).map((name) => {
+    const ratio = median(samples[`${name}:rls`]) / median(samples[`${name}:service`]);
+    return { measure: `RLS overhead, ${name} query: member / service role latency`, value: `${ratio.toFixed(2)}×`, target: "≤ 1.2×", met: ratio <= 1.2 };
+  }),
+}));
