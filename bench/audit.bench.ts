@@ -127,6 +127,12 @@ try {
   console.log(`| bulk insert + update (ms) | ${fmt(median(bulkOff))} | ${fmt(median(bulkOn))} | ${bulkRatio.toFixed(2)}× slower | ≤ 1.5× | ${bulkRatio <= 1.5 ? "yes" : "no"} |`);
   console.log(`| ${WRITERS} concurrent writers (tx/s) | ${fmt(median(concOff))} | ${fmt(median(concOn))} | ${concRatio.toFixed(2)}× throughput | ≥ 0.6× | ${concRatio >= 0.6 ? "yes" : "no"} |`);
   console.log(`\nAfter the run the bench tenant's chain verifies: ${chain.intact ? "yes" : "NO"}; lanes opened by the concurrent writers: ${chain.lanes}.`);
+  // Headline numbers for bench/results.md's summary table (scripts/bench.ts).
+  console.log("BENCH_SUMMARY " + JSON.stringify({ rows: [
+    { measure: "audit triggers, bulk insert + update: time with / without", value: `${bulkRatio.toFixed(2)}×`, target: "≤ 1.5×", met: bulkRatio <= 1.5 },
+    { measure: `audit triggers, ${WRITERS} concurrent writers: throughput with / without`, value: `${concRatio.toFixed(2)}×`, target: "≥ 0.6×", met: concRatio >= 0.6 },
+    { measure: "audit hash chain verifies after the run", value: chain.intact ? "yes" : "no", target: "yes", met: Boolean(chain.intact) },
+  ] }));
 } finally {
   await setAuditTriggers(admin, true).catch(() => {});
   await admin.end();
