@@ -33,6 +33,12 @@ export function createPool(config: DbConfig): pg.Pool {
   });
   // An idle client losing its connection must not crash the function.
   pool.on("error", () => {});
+  // Nor may a client a request holds: when the server drops it (a restart,
+  // admin_shutdown) node-pg emits 'error' on that client, and with no
+  // listener that is an uncaught error that ends the whole process. The
+  // request's own query still fails (→ 503) and the pool discards the broken
+  // client when it is released.
+  pool.on("connect", (client) => void client.on("error", () => {}));
   return pool;
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createRoute, z } from "@hono/zod-openapi";
 import { createFunctionApp } from "./function-app.ts";
-import { issueDetails, parseOrThrow } from "./validation.ts";
+import { illFormedStringPath, issueDetails, parseOrThrow } from "./validation.ts";
 import { AppError } from "./errors.ts";
 
 const Body = z.object({
@@ -99,4 +99,11 @@ Deno.test("parseOrThrow and issueDetails", () => {
   const root = z.string().safeParse(1);
   assert.ok(!root.success);
   assert.deepEqual(Object.keys(issueDetails(root.error, "json")), ["json"]);
+});
+
+Deno.test("illFormedStringPath names the first string holding a lone surrogate; well-formed text passes", () => {
+  assert.equal(illFormedStringPath({ a: "Wanjiku 🇰🇪", b: ["e\u0301", { c: "ok" }] }), null);
+  assert.equal(illFormedStringPath({ a: "fine", b: [{ c: "x\ud800" }] }), "b.0.c");
+  assert.equal(illFormedStringPath("\udc00"), "");
+  assert.equal(illFormedStringPath(42), null);
 });

@@ -57,4 +57,28 @@ export function validationHook(
       fields: issueDetails(result.error, result.target),
     });
   }
+  const bad = illFormedStringPath(result.data);
+  if (bad !== null) {
+    throw errors.invalidInput(messageFor(result.target), {
+      target: result.target,
+      fields: { [bad || result.target]: "Must be valid Unicode text" },
+    });
+  }
+}
+
+/**
+ * The path of the first string holding a lone UTF-16 surrogate, or null.
+ * JSON can carry one ("\ud800"), but it is not text: encoding it for
+ * Postgres silently turns it into U+FFFD, so what was stored would differ
+ * from what was sent. Refused at the boundary instead.
+ */
+export function illFormedStringPath(value: unknown, path = ""): string | null {
+  if (typeof value === "string") return value.isWellFormed() ? null : path;
+  if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      const found = illFormedStringPath(v, path ? `${path}.${k}` : k);
+      if (found !== null) return found;
+    }
+  }
+  return null;
 }

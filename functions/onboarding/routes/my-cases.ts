@@ -179,18 +179,26 @@ export function myCaseRoutes(deps: RouteDeps) {
     const fields = (c.req.valid("json")?.fields ?? [...PII_FIELDS]).filter((f, i, a) => a.indexOf(f) === i);
     const me = ctx.caller!.userId;
     const row = await withUser(deps.db, ctx, (trx) => requireCase(trx, caseId, { subject: me }));
-    const values = await revealFields(deps.vault, row, fields);
+    const attempt = {
+      action: "onboarding_case.pii_revealed",
+      tenantId: row.tenant_id,
+      resourceType: "onboarding_case",
+      resourceId: row.id,
+    };
+    let values: Awaited<ReturnType<typeof revealFields>>;
+    try {
+      values = await revealFields(deps.vault, row, fields);
+    } catch (err) {
+      // A value that cannot be decrypted (tampered, moved or shredded
+      // ciphertext) is a security event: record the failed reveal, no detail.
+      await deps.audit.record(eventFrom(ctx, { ...attempt, outcome: "error", details: { fields, refused: "unreadable" } }));
+      throw err;
+    }
     // The audit row commits before any plaintext leaves.
     await withUser(deps.db, ctx, (trx) =>
       recordInTransaction(
         trx,
-        eventFrom(ctx, {
-          action: "onboarding_case.pii_revealed",
-          tenantId: row.tenant_id,
-          resourceType: "onboarding_case",
-          resourceId: row.id,
-          details: { fields, revealed_to: "data_subject" },
-        }),
+        eventFrom(ctx, { ...attempt, details: { fields, revealed_to: "data_subject" } }),
       ));
     return c.json({ case_id: row.id, values }, 200, NO_STORE);
   });
