@@ -1,0 +1,13 @@
+// @kazi/client: typed calls to the Kazi edge functions.
+export {
+  type AdminRoutes,
+  createKaziClient,
+  type KaziClient,
+  type KaziClientOptions,
+  type OnboardingRoutes,
+  type SupportRoutes,
+} from "./client.ts";
+export { isKaziApiError, KaziApiError, type KaziErrorCode, type KaziErrorEnvelope } from "./errors.ts";
+export { type FunctionName, type HttpMethod, type RouteRef, ROUTES } from "./routes.ts";
+export { sessionAccessToken, type SessionSource } from "./supabase.ts";
+export type { CallInput, CallOptions, CallOutput, ClientMethod, FunctionClient, RouteSchemas } from "./endpoint.ts";
