@@ -139,5 +139,11 @@ console.log(`| rows per second | ${Math.round(rowsPerSecond)} | |`);
 console.log(`| fields per second | ${Math.round(rowsPerSecond * 4)} | |`);
 console.log(`| projected for 1,000,000 employees | ${(projected / 60).toFixed(1)} min | < 10 min |`);
 console.log(`| (loading the rows took) | ${loadSeconds.toFixed(1)} s | |`);
+// Headline numbers for bench/results.md's summary table (scripts/bench.ts).
+console.log("BENCH_SUMMARY " + JSON.stringify({ rows: [
+  { measure: "field encryption: ours / bare WebCrypto throughput", value: `${ratio(t.oursEnc, t.bareEnc)}×`, target: "≥ 0.5×", met: t.bareEnc / t.oursEnc >= 0.5 },
+  { measure: "field decryption: ours / bare WebCrypto throughput", value: `${ratio(t.oursDec, t.bareDec)}×`, target: "≥ 0.5×", met: t.bareDec / t.oursDec >= 0.5 },
+  { measure: "data-key rotation, projected for 1,000,000 employees", value: `${(projected / 60).toFixed(1)} min`, target: "< 10 min", met: projected < 600 && result!.status === "completed" },
+] }));
 await close();
 if (result!.status !== "completed" || result!.done !== ROWS) Deno.exit(1);

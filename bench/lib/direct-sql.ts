@@ -1,0 +1,213 @@
+// The "direct SQL" side of the API bench: the same statements the admin and
+// onboarding functions send for one request, over a pool of the same size,
+// as the same user with RLS (one transaction: role authenticated and
+// request.jwt.claims set by set_config(..., true), as PostgREST and
+// functions/_shared/db.ts do), with the same vault work in-process. What it
+// leaves out is exactly the API's own cost: HTTP, JWT verification, zod,
+// routing, Kysely, JSON rendering (and the reveal's rate-limit counter,
+// reported separately).
+import type pg from "pg";
+import type { PiiVault } from "../../functions/_shared/crypto/pii-vault.ts";
+import { PII_FIELDS, type PiiField } from "../../functions/_shared/pii/fields.ts";
+
+export type Claims = Record<string, unknown> & { sub: string };
+
+const ACT_AS = `select set_config('role', 'authenticated', true),
+  set_config('request.jwt.claims', $1, true), set_config('request.headers', $2, true),
+  set_config('request.method', $3, true), set_config('request.path', $4, true)`;
+
+const EMPLOYEE_COLUMNS = `id, tenant_id, user_id, employee_number, first_name, last_name, other_names,
+  date_of_birth::text as date_of_birth, job_title, department, employment_start_date::text as employment_start_date,
+  status, bank_code, branch_code, kra_pin_ciphertext, national_id_ciphertext, phone_ciphertext,
+  bank_account_ciphertext, created_at, updated_at, deleted_at`;
+
+const CASE_COLUMNS = `c.id, c.tenant_id, c.subject_user_id, c.status, c.first_name, c.last_name, c.other_names,
+  to_char(c.date_of_birth, 'YYYY-MM-DD') as date_of_birth, c.job_title, c.department,
+  to_char(c.employment_start_date, 'YYYY-MM-DD') as employment_start_date, c.bank_code, c.branch_code,
+  c.kra_pin_ciphertext, c.national_id_ciphertext, c.phone_ciphertext, c.bank_account_ciphertext,
+  c.decision_reason, c.employee_id, c.submitted_at, c.decided_at, c.created_at, c.updated_at,
+  to_char(c.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_key,
+  to_char(c.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as updated_key`;
+
+type Row = Record<string, unknown>;
+
+async function asUser<T>(
+  pool: pg.Pool,
+  claims: Claims,
+  request: { method: string; path: string },
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    const headers = JSON.stringify({ "x-request-id": crypto.randomUUID() });
+    await client.query(ACT_AS, [JSON.stringify(claims), headers, request.method, request.path]);
+    const out = await fn(client);
+    await client.query("commit");
+    return out;
+  } catch (err) {
+    await client.query("rollback").catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+async function requirePermission(client: pg.PoolClient, tenantId: string, permission: string): Promise<void> {
+  const { rows: [r] } = await client.query("select private.has_permission($1::uuid, $2::text) as ok", [tenantId, permission]);
+  if (r?.ok !== true) throw new Error(`missing permission ${permission}`);
+}
+
+/** Decrypts and masks the four fields of a row, as the API's views do. */
+async function maskRow(vault: PiiVault, table: string, row: Row): Promise<number> {
+  let n = 0;
+  await Promise.all(PII_FIELDS.map(async (field) => {
+    const ciphertext = row[`${field}_ciphertext`] as Uint8Array | null;
+    if (!ciphertext) return;
+    await vault.maskedField({ tenantId: row.tenant_id as string, table, field, rowId: row.id as string, ciphertext });
+    n++;
+  }));
+  return n;
+}
+
+/** GET /admin/tenants/{t}/employees (first page of 50); with `mask`, also the masking the API does. */
+const LIST_QUERY = `select ${EMPLOYEE_COLUMNS} from public.employees where tenant_id = $1 and deleted_at is null
+  order by last_name, first_name, id limit $2`;
+
+export async function listEmployees(pool: pg.Pool, vault: PiiVault, claims: Claims, tenantId: string, mask: boolean) {
+  const rows = await asUser(pool, claims, { method: "GET", path: `/admin/tenants/${tenantId}/employees` }, async (c) => {
+    await requirePermission(c, tenantId, "employees.read");
+    const { rows } = await c.query(LIST_QUERY, [tenantId, 51]);
+    return rows as Row[];
+  });
+  if (rows.length !== 51) throw new Error(`list returned ${rows.length} rows`);
+  if (mask) await Promise.all(rows.slice(0, 50).map((r) => maskRow(vault, "employees", r)));
+}
+
+/** The list query's plan as the member, node by node ("Limit > Sort > Seq Scan on employees"). */
+export async function listPlan(pool: pg.Pool, claims: Claims, tenantId: string): Promise<string> {
+  return await asUser(pool, claims, { method: "GET", path: "explain" }, async (c) => {
+    const { rows: [r] } = await c.query(`explain (format json, costs off) ${LIST_QUERY}`, [tenantId, 51]);
+    const names: string[] = [];
+    type Node = { "Node Type": string; "Relation Name"?: string; "Index Name"?: string; "Parent Relationship"?: string; Plans?: Node[] };
+    const walk = (n: Node) => {
+      if (n["Parent Relationship"] === "InitPlan") return; // the policy helpers, once per statement
+      names.push(n["Node Type"] + (n["Index Name"] ? ` using ${n["Index Name"]}` : n["Relation Name"] ? ` on ${n["Relation Name"]}` : ""));
+      n.Plans?.forEach(walk);
+    };
+    walk((r["QUERY PLAN"] as { Plan: Node }[])[0].Plan);
+    return names.join(" > ");
+  });
+}
+
+/** PUT /onboarding/me/cases/{id}/details: read the draft, encrypt four fields, update, re-read, mask. */
+export async function saveDetails(
+  pool: pg.Pool,
+  vault: PiiVault,
+  claims: Claims,
+  caseId: string,
+  body: Record<string, string>,
+) {
+  const request = { method: "PUT", path: `/onboarding/me/cases/${caseId}/details` };
+  const readCase = async (c: pg.PoolClient) => {
+    const { rows: [row] } = await c.query(
+      `select ${CASE_COLUMNS} from public.onboarding_cases as c
+       where c.deleted_at is null and c.id = $1 and c.subject_user_id = $2`,
+      [caseId, claims.sub],
+    );
+    if (!row) throw new Error("case not found");
+    return row as Row;
+  };
+  const current = await asUser(pool, claims, request, readCase);
+  if (current.status !== "draft") throw new Error("not a draft");
+  const changes: [string, unknown][] = ["first_name", "last_name", "other_names", "date_of_birth", "bank_code", "branch_code"]
+    .map((f) => [f, body[f]]);
+  for (const field of PII_FIELDS) {
+    const sealed = await vault.encryptField({
+      tenantId: current.tenant_id as string,
+      table: "onboarding_cases",
+      field,
+      rowId: caseId,
+      value: body[field],
+    });
+    changes.push([`${field}_ciphertext`, sealed.ciphertext]);
+  }
+  const saved = await asUser(pool, claims, request, async (c) => {
+    const { rowCount } = await c.query(
+      `update public.onboarding_cases set ${changes.map(([col], i) => `${col} = $${i + 3}`).join(", ")}
+       where id = $1 and subject_user_id = $2 and status = 'draft' and deleted_at is null returning id`,
+      [caseId, claims.sub, ...changes.map(([, v]) => v)],
+    );
+    if (rowCount !== 1) throw new Error("case changed meanwhile");
+    return await readCase(c);
+  });
+  await maskRow(vault, "onboarding_cases", saved);
+}
+
+/**
+ * Not what the API does today: the leanest correct form of the same save, to
+ * show what the database work costs at its least: one transaction (the draft
+ * locked, encrypted while held, updated with `returning`), and masks taken
+ * from the values just encrypted instead of decrypting them again.
+ */
+export async function saveDetailsLean(
+  pool: pg.Pool,
+  vault: PiiVault,
+  claims: Claims,
+  caseId: string,
+  body: Record<string, string>,
+) {
+  await asUser(pool, claims, { method: "PUT", path: `/onboarding/me/cases/${caseId}/details` }, async (c) => {
+    const { rows: [draft] } = await c.query(
+      `select c.tenant_id from public.onboarding_cases as c
+       where c.deleted_at is null and c.id = $1 and c.subject_user_id = $2 and c.status = 'draft' for update`,
+      [caseId, claims.sub],
+    );
+    if (!draft) throw new Error("no such draft");
+    const changes: [string, unknown][] = ["first_name", "last_name", "other_names", "date_of_birth", "bank_code", "branch_code"]
+      .map((f) => [f, body[f]]);
+    const masked: Record<string, string> = {};
+    for (const field of PII_FIELDS) {
+      const sealed = await vault.encryptField({ tenantId: draft.tenant_id, table: "onboarding_cases", field, rowId: caseId, value: body[field] });
+      changes.push([`${field}_ciphertext`, sealed.ciphertext]);
+      masked[field] = sealed.masked;
+    }
+    const { rowCount } = await c.query(
+      `update public.onboarding_cases as c set ${changes.map(([col], i) => `${col} = $${i + 2}`).join(", ")}
+       where c.id = $1 returning ${CASE_COLUMNS}`,
+      [caseId, ...changes.map(([, v]) => v)],
+    );
+    if (rowCount !== 1) throw new Error("case changed meanwhile");
+  });
+}
+
+/** POST /admin/tenants/{t}/employees/{id}/reveal: permission, read, decrypt, audit row in the same transaction. */
+export async function revealField(
+  pool: pg.Pool,
+  vault: PiiVault,
+  claims: Claims,
+  tenantId: string,
+  employeeId: string,
+  field: PiiField,
+  reason: string,
+) {
+  await asUser(pool, claims, { method: "POST", path: `/admin/tenants/${tenantId}/employees/${employeeId}/reveal` }, async (c) => {
+    await requirePermission(c, tenantId, "pii.reveal");
+    const { rows: [row] } = await c.query(
+      `select ${EMPLOYEE_COLUMNS} from public.employees where tenant_id = $1 and id = $2 and deleted_at is null`,
+      [tenantId, employeeId],
+    );
+    if (!row) throw new Error("employee not found");
+    await vault.decryptField({ tenantId, table: "employees", field, rowId: employeeId, ciphertext: row[`${field}_ciphertext`] });
+    // audit.record_event is service_role-only: switched for this statement, then back (as recordInTransaction does).
+    const { rows: [prev] } = await c.query("select current_setting('role') as role");
+    await c.query("select set_config('role', 'service_role', true)");
+    await c.query(
+      `select audit.record_event(action => 'pii.reveal', outcome => 'success', tenant_id => $1::uuid,
+         resource_type => 'employee', resource_id => $2::text, details => $3::jsonb, actor_id => $4::uuid,
+         actor_role => 'authenticated', ip_address => null, user_agent => null, request_id => $5::text) as id`,
+      [tenantId, employeeId, JSON.stringify({ field, reason }), claims.sub, crypto.randomUUID()],
+    );
+    await c.query("select set_config('role', $1, true)", [prev.role]);
+  });
+}

@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { summaryLine } from "./bench-summary.ts";
+import { resultsMarkdown, splitSummary } from "./results-markdown.ts";
+
+Deno.test("splitSummary takes the BENCH_SUMMARY line out of the output and parses it", () => {
+  const rows = [{ measure: "list | API/SQL", value: "0.7×", target: "≥ 0.5×", met: true }];
+  const { body, rows: parsed } = splitSummary(`| a | b |\n${summaryLine(rows)}\ntrailer\n`);
+  assert.deepEqual(parsed, rows);
+  assert.equal(body, "| a | b |\ntrailer");
+});
+
+Deno.test("splitSummary keeps a malformed summary line visible and reports no rows", () => {
+  const { body, rows } = splitSummary("BENCH_SUMMARY {not json\nrest");
+  assert.equal(rows, null);
+  assert.equal(body, "BENCH_SUMMARY {not json\nrest");
+});
+
+Deno.test("resultsMarkdown: one summary table first (pipes escaped), failures and missing summaries named, then each output", () => {
+  const md = resultsMarkdown([
+    { file: "api.bench.ts", code: 0, seconds: 90, body: "API OUTPUT", rows: [
+      { measure: "list | API/SQL", value: "0.7×", target: "≥ 0.5×", met: true },
+      { measure: "save p99", value: "120 ms", target: "< 100 ms", met: false },
+      { measure: "reveal", value: "0.6×", target: "info", met: null },
+    ] },
+    { file: "audit.bench.ts", code: 1, seconds: 5, body: "boom", rows: null },
+    { file: "rls.bench.ts", code: 0, seconds: 5, body: "RLS OUTPUT", rows: null },
+  ], new Date("2026-11-27T00:00:00Z"));
+  const lines = md.split("\n");
+  const table = lines.filter((l) => l.startsWith("| "));
+  assert.deepEqual(table.slice(1), [
+    "| api | list \\| API/SQL | 0.7× | ≥ 0.5× | yes |",
+    "| api | save p99 | 120 ms | < 100 ms | **no** |",
+    "| api | reveal | 0.6× | info | — |",
+    "| audit | (bench failed, exit 1: see its output below) | | | **no** |",
+    "| rls | (no summary printed: see its output below) | | | |",
+  ]);
+  assert.ok(md.indexOf("| api |") < md.indexOf("## api.bench.ts"));
+  assert.match(md, /## audit\.bench\.ts\n\n\(5 s, exit code 1\)\n\nboom/);
+  assert.match(md, /2026-11-27/);
+});
