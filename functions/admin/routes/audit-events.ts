@@ -11,7 +11,7 @@ import type { AdminDeps } from "../deps.ts";
 import { asCaller } from "../../_shared/caller.ts";
 import { iso, json, TenantParams } from "../schemas.ts";
 
-const AuditQuery = pageQuerySchema.extend({
+export const AuditQuery = pageQuerySchema.extend({
   action: z.string().min(1).max(100).optional(),
   resource_type: z.string().min(1).max(100).optional(),
   resource_id: z.string().min(1).max(200).optional(),
@@ -23,7 +23,7 @@ const AuditQuery = pageQuerySchema.extend({
 
 const CursorKey = z.object({ id: z.string().regex(/^\d{1,19}$/) });
 
-const AuditEvent = z.object({
+export const AuditEvent = z.object({
   id: z.string(),
   occurred_at: z.string(),
   tenant_id: z.uuid().nullable(),
@@ -42,13 +42,15 @@ const AuditEvent = z.object({
   details: z.record(z.string(), z.unknown()).nullable(),
 }).openapi("AuditEvent");
 
+export const AuditEventPage = z.object({ items: z.array(AuditEvent), next_cursor: z.string().nullable() }).openapi("AuditEventPage");
+
 const listRoute = createRoute({
   method: "get",
   path: "/tenants/{tenantId}/audit-events",
   summary: "The tenant's audit trail (filters, keyset pagination; protected values redacted)",
   request: { params: TenantParams, query: AuditQuery },
   responses: {
-    200: json(z.object({ items: z.array(AuditEvent), next_cursor: z.string().nullable() }).openapi("AuditEventPage"), "A page of events"),
+    200: json(AuditEventPage, "A page of events"),
     ...errorResponses(400, 401, 403),
   },
 });

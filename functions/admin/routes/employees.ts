@@ -16,7 +16,7 @@ import { type EmployeeRow, selectEmployees, toView } from "../employee-view.ts";
 import { asCaller, requirePermission } from "../../_shared/caller.ts";
 import { body, Employee, EmployeePage, EmployeeParams, escapeLike, iso, json, TenantParams } from "../schemas.ts";
 
-const ListQuery = pageQuerySchema.extend({
+export const ListQuery = pageQuerySchema.extend({
   status: z.enum(["active", "on_leave", "suspended", "terminated"]).optional(),
   department: z.string().trim().min(1).max(200).optional(),
   q: z.string().trim().min(1).max(100).optional().openapi({ description: "Text search on first, last and other names" }),
@@ -25,12 +25,14 @@ const ListQuery = pageQuerySchema.extend({
 const CursorKey = z.object({ l: z.string(), f: z.string(), id: z.uuid() });
 
 const LOOKUP_FIELDS = ["national_id", "phone", "kra_pin"] as const;
-const LookupBody = z.object({
+export const LookupBody = z.object({
   field: z.enum(LOOKUP_FIELDS),
   value: z.string().min(1).max(64),
 }).openapi("EmployeeLookup");
 
-const Deleted = z.object({ id: z.uuid(), deleted_at: z.string() }).openapi("EmployeeDeleted");
+export const LookupResult = z.object({ items: z.array(Employee) }).openapi("EmployeeLookupResult");
+
+export const Deleted = z.object({ id: z.uuid(), deleted_at: z.string() }).openapi("EmployeeDeleted");
 
 const listRoute = createRoute({
   method: "get",
@@ -47,7 +49,7 @@ const lookupRoute = createRoute({
   description: "A POST so the value never appears in a URL or access log.",
   request: { params: TenantParams, body: body(LookupBody) },
   responses: {
-    200: json(z.object({ items: z.array(Employee) }).openapi("EmployeeLookupResult"), "Matching employees (masked)"),
+    200: json(LookupResult, "Matching employees (masked)"),
     ...errorResponses(400, 401, 403),
   },
 });

@@ -17,13 +17,13 @@ import type { AdminDeps } from "../deps.ts";
 import { asCaller, requirePermission } from "../../_shared/caller.ts";
 import { body, iso, json, TenantParams, TenantRole } from "../schemas.ts";
 
-const InviteBody = z.object({
+export const InviteBody = z.object({
   email: z.email("Invalid email address").max(320).transform((e) => e.trim().toLowerCase()),
   role: TenantRole,
   expires_in_days: z.number().int().min(1).max(30).default(7),
 }).openapi("InvitationRequest");
 
-const Invitation = z.object({
+export const Invitation = z.object({
   id: z.uuid(),
   tenant_id: z.uuid(),
   email: z.string(),
@@ -31,21 +31,24 @@ const Invitation = z.object({
   expires_at: z.string(),
 }).openapi("Invitation");
 
-const Invited = z.object({
+export const Invited = z.object({
   invitation: Invitation,
   token: z.string().openapi({ description: "Shown once; only its SHA-256 is stored." }),
 }).openapi("InvitationCreated");
 
-const InvitationParams = TenantParams.extend({
+export const InvitationParams = TenantParams.extend({
   invitationId: z.uuid("Invalid invitation id").openapi({ param: { name: "invitationId", in: "path" } }),
 });
 
-const InvitationState = z.enum(["pending", "accepted", "revoked", "expired"]);
-const InvitationListed = Invitation.extend({
+export const InvitationState = z.enum(["pending", "accepted", "revoked", "expired"]);
+export const InvitationListed = Invitation.extend({
   state: InvitationState,
   invited_by: z.uuid().nullable(),
   created_at: z.string(),
 }).openapi("InvitationListed");
+
+export const ListQuery = z.object({ state: InvitationState.optional() });
+export const InvitationList = z.object({ items: z.array(InvitationListed) }).openapi("InvitationList");
 
 const inviteRoute = createRoute({
   method: "post",
@@ -59,9 +62,9 @@ const listInvitationsRoute = createRoute({
   method: "get",
   path: "/tenants/{tenantId}/invitations",
   summary: "The tenant's invitations, newest first (tokens are never shown again)",
-  request: { params: TenantParams, query: z.object({ state: InvitationState.optional() }) },
+  request: { params: TenantParams, query: ListQuery },
   responses: {
-    200: json(z.object({ items: z.array(InvitationListed) }).openapi("InvitationList"), "Invitations"),
+    200: json(InvitationList, "Invitations"),
     ...errorResponses(400, 401, 403),
   },
 });

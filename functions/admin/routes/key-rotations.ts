@@ -21,11 +21,11 @@ import type { AdminDeps } from "../deps.ts";
 import { asCaller } from "../../_shared/caller.ts";
 import { iso, json, TenantParams } from "../schemas.ts";
 
-const JobParams = TenantParams.extend({
+export const JobParams = TenantParams.extend({
   jobId: z.uuid("Invalid job id").openapi({ param: { name: "jobId", in: "path" } }),
 });
 
-const Job = z.object({
+export const Job = z.object({
   id: z.uuid(),
   tenant_id: z.uuid(),
   kind: z.string(),
@@ -41,13 +41,16 @@ const Job = z.object({
   finished_at: z.string().nullable(),
 }).openapi("KeyRotationJob");
 
+export const KeyRotationStarted = z.object({ job: Job, resumed: z.boolean() }).openapi("KeyRotationStarted");
+export const KeyRotationJobList = z.object({ items: z.array(Job) }).openapi("KeyRotationJobList");
+
 const startRoute = createRoute({
   method: "post",
   path: "/tenants/{tenantId}/key-rotations",
   summary: "Rotate the tenant's data key and re-encrypt its rows (resumes a stalled job)",
   request: { params: TenantParams },
   responses: {
-    202: json(z.object({ job: Job, resumed: z.boolean() }).openapi("KeyRotationStarted"), "Started"),
+    202: json(KeyRotationStarted, "Started"),
     ...errorResponses(400, 401, 403, 409, 422),
   },
 });
@@ -57,7 +60,7 @@ const listRoute = createRoute({
   path: "/tenants/{tenantId}/key-rotations",
   summary: "The tenant's recent key rotations, newest first",
   request: { params: TenantParams },
-  responses: { 200: json(z.object({ items: z.array(Job) }).openapi("KeyRotationJobList"), "Jobs"), ...errorResponses(400, 401, 403) },
+  responses: { 200: json(KeyRotationJobList, "Jobs"), ...errorResponses(400, 401, 403) },
 });
 
 const getRoute = createRoute({

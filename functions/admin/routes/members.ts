@@ -13,7 +13,7 @@ import type { AdminDeps } from "../deps.ts";
 import { asCaller, requirePermission } from "../../_shared/caller.ts";
 import { body, iso, json, MemberParams, TenantParams, TenantRole } from "../schemas.ts";
 
-const Member = z.object({
+export const Member = z.object({
   membership_id: z.uuid(),
   user_id: z.uuid(),
   email: z.string().nullable(),
@@ -23,17 +23,18 @@ const Member = z.object({
   updated_at: z.string(),
 }).openapi("Member");
 
-const RoleBody = z.object({ role: TenantRole }).openapi("RoleChange");
-const Membership = z.object({ user_id: z.uuid(), tenant_id: z.uuid(), role: TenantRole, previous_role: TenantRole })
+export const RoleBody = z.object({ role: TenantRole }).openapi("RoleChange");
+export const Membership = z.object({ user_id: z.uuid(), tenant_id: z.uuid(), role: TenantRole, previous_role: TenantRole })
   .openapi("MembershipRoleChanged");
-const Removed = z.object({ user_id: z.uuid(), tenant_id: z.uuid(), role: TenantRole }).openapi("MemberRemoved");
+export const Removed = z.object({ user_id: z.uuid(), tenant_id: z.uuid(), role: TenantRole }).openapi("MemberRemoved");
+export const MemberList = z.object({ items: z.array(Member) }).openapi("MemberList");
 
 const listRoute = createRoute({
   method: "get",
   path: "/tenants/{tenantId}/members",
   summary: "List the tenant's members with email, name and role",
   request: { params: TenantParams },
-  responses: { 200: json(z.object({ items: z.array(Member) }).openapi("MemberList"), "Members"), ...errorResponses(400, 401, 403) },
+  responses: { 200: json(MemberList, "Members"), ...errorResponses(400, 401, 403) },
 });
 
 const changeRoleRoute = createRoute({

@@ -19,15 +19,15 @@ import { ciphertextOf, type EmployeeRow, selectEmployees } from "../employee-vie
 import { asCaller, auditRefusal, requirePermission } from "../../_shared/caller.ts";
 import { body, EmployeeParams, json, Reason } from "../schemas.ts";
 
-const RevealBody = z.object({ field: piiFieldSchema, reason: Reason }).openapi("RevealRequest");
-const Revealed = z.object({
+export const RevealBody = z.object({ field: piiFieldSchema, reason: Reason }).openapi("RevealRequest");
+export const Revealed = z.object({
   employee_id: z.uuid(),
   field: piiFieldSchema,
   value: z.string(),
 }).openapi("RevealedField");
 
-const EraseBody = z.object({ reason: Reason }).openapi("EraseRequest");
-const Erased = z.object({
+export const EraseBody = z.object({ reason: Reason }).openapi("EraseRequest");
+export const Erased = z.object({
   employee_id: z.uuid(),
   erased_fields: z.array(piiFieldSchema),
 }).openapi("ErasedPii");

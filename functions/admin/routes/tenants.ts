@@ -17,13 +17,13 @@ import type { AdminDeps } from "../deps.ts";
 import { asCaller } from "../../_shared/caller.ts";
 import { body, escapeLike, iso, json } from "../schemas.ts";
 
-const CreateTenant = z.object({
+export const CreateTenant = z.object({
   name: z.string().trim().min(1).max(200),
   slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "Lower-case letters, digits and dashes, 2 to 63 characters"),
   owner_email: z.email("Invalid email address").max(320).transform((e) => e.trim().toLowerCase()),
 }).openapi("CreateTenant");
 
-const TenantCreated = z.object({
+export const TenantCreated = z.object({
   tenant: z.object({ id: z.uuid(), name: z.string(), slug: z.string(), created_at: z.string() }),
   owner: z.object({
     user_id: z.uuid().nullable().openapi({ description: "Set when the owner already had an account" }),
@@ -40,7 +40,7 @@ const createTenantRoute = createRoute({
   responses: { 201: json(TenantCreated, "Tenant created"), ...errorResponses(400, 401, 403, 409) },
 });
 
-const TenantListed = z.object({
+export const TenantListed = z.object({
   id: z.uuid(),
   name: z.string(),
   slug: z.string(),
@@ -48,10 +48,12 @@ const TenantListed = z.object({
   created_at: z.string(),
 }).openapi("TenantListed");
 
-const ListQuery = pageQuerySchema.extend({
+export const ListQuery = pageQuerySchema.extend({
   q: z.string().trim().min(1).max(100).optional().openapi({ description: "Text search on name and slug" }),
 });
 const CursorKey = z.object({ n: z.string(), id: z.uuid() });
+
+export const TenantPage = z.object({ items: z.array(TenantListed), next_cursor: z.string().nullable() }).openapi("TenantPage");
 
 const listTenantsRoute = createRoute({
   method: "get",
@@ -59,7 +61,7 @@ const listTenantsRoute = createRoute({
   summary: "Tenants you can see (your own; every tenant for platform admins), by name, keyset-paginated",
   request: { query: ListQuery },
   responses: {
-    200: json(z.object({ items: z.array(TenantListed), next_cursor: z.string().nullable() }).openapi("TenantPage"), "A page of tenants"),
+    200: json(TenantPage, "A page of tenants"),
     ...errorResponses(400, 401),
   },
 });

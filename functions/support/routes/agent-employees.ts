@@ -13,12 +13,12 @@ import { asCaller } from "../../_shared/caller.ts";
 import { recordGrantUse, requireActiveGrant } from "../guard.ts";
 import { json, TenantParams } from "../schemas.ts";
 
-const ListQuery = pageQuerySchema.extend({
+export const ListQuery = pageQuerySchema.extend({
   status: z.enum(["active", "on_leave", "suspended", "terminated"]).optional(),
 });
 const CursorKey = z.object({ l: z.string(), f: z.string(), id: z.uuid() });
 
-const EmployeePage = z.object({
+export const EmployeePage = z.object({
   items: z.array(SupportEmployee),
   next_cursor: z.string().nullable(),
   grant_id: z.uuid().openapi({ description: "The access grant this read was made under" }),

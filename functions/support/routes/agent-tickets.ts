@@ -35,7 +35,7 @@ import {
   TicketWithMessages,
 } from "../schemas.ts";
 
-const QueueQuery = pageQuerySchema.extend({
+export const QueueQuery = pageQuerySchema.extend({
   status: TicketStatus.optional(),
   assignee: z.union([z.literal("me"), z.literal("none"), z.uuid()]).optional().openapi({
     description: "An agent's user id, `me`, or `none` for unassigned tickets",
@@ -44,29 +44,29 @@ const QueueQuery = pageQuerySchema.extend({
 });
 const CursorKey = z.object({ t: z.string().min(1).max(64), id: z.uuid() });
 
-const QueueItem = Ticket.extend({
+export const QueueItem = Ticket.extend({
   tenant_name: z.string(),
   assigned_at: z.string().nullable(),
   has_active_grant: z.boolean().openapi({ description: "Whether you hold an active access grant for the tenant" }),
 }).openapi("QueueTicket");
-const QueuePage = z.object({ items: z.array(QueueItem), next_cursor: z.string().nullable() }).openapi("QueuePage");
+export const QueuePage = z.object({ items: z.array(QueueItem), next_cursor: z.string().nullable() }).openapi("QueuePage");
 
-const Assign = z.object({
+export const Assign = z.object({
   assignee_id: z.uuid("Invalid user id").nullable().openapi({ description: "A platform support agent, or null to unassign" }),
 }).openapi("AssignTicket");
-const Assigned = z.object({
+export const Assigned = z.object({
   id: z.uuid(),
   tenant_id: z.uuid(),
   assigned_to: z.uuid().nullable(),
   assigned_at: z.string().nullable(),
 }).openapi("TicketAssignment");
 
-const AgentMessage = z.object({
+export const AgentMessage = z.object({
   body: MessageBody,
   internal: z.boolean().default(false).openapi({ description: "true: an internal note, never shown to the tenant" }),
 }).openapi("AgentMessage");
 
-const TicketChange = z.object({
+export const TicketChange = z.object({
   status: TicketStatus.optional(),
   priority: TicketPriority.optional(),
 }).refine((v) => v.status !== undefined || v.priority !== undefined, {

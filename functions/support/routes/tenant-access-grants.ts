@@ -25,7 +25,7 @@ import {
   TenantParams,
 } from "../schemas.ts";
 
-const ListQuery = z.object({ state: z.enum(GRANT_STATES).optional() });
+export const ListQuery = z.object({ state: z.enum(GRANT_STATES).optional() });
 
 const listRoute = createRoute({
   method: "get",

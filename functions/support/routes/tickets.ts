@@ -32,15 +32,15 @@ import {
   TicketWithMessages,
 } from "../schemas.ts";
 
-const OpenTicket = z.object({
+export const OpenTicket = z.object({
   subject: z.string().trim().min(1, "Write a subject").max(200),
   body: MessageBody,
   priority: TicketPriority.default("normal"),
 }).openapi("OpenTicket");
 
-const Reply = z.object({ body: MessageBody }).openapi("TicketReply");
+export const Reply = z.object({ body: MessageBody }).openapi("TicketReply");
 
-const ListQuery = pageQuerySchema.extend({
+export const ListQuery = pageQuerySchema.extend({
   status: TicketStatus.optional(),
   opened_by: z.literal("me").optional().openapi({ description: "`me`: only the tickets I opened" }),
 });

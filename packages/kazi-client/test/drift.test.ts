@@ -2,6 +2,9 @@
 // schemas each route registers: for every route and every part (path params,
 // query, JSON body, success response) the JSON Schema of both sides is equal,
 // for what the server accepts (input) and what it answers (output).
+// route-schemas.ts imports the server's schemas rather than copying them, so
+// this proves the wiring: each client method names the schemas of its own
+// route, and a part the route adds or drops is missing or extra here.
 import assert from "node:assert/strict";
 import type { RouteConfig } from "@hono/zod-openapi";
 import { z } from "zod";
