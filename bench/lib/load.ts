@@ -4,6 +4,7 @@
 // kept (client side, milliseconds) and the percentiles come from all of them.
 //   - httpLoad: autocannon (keep-alive HTTP/1.1 sockets on loopback);
 //   - inProcessLoad: N async workers calling a function (the direct-SQL side).
+// Open-loop load at a fixed offered rate is in open-loop.ts.
 import autocannon from "autocannon";
 
 export interface Window {
@@ -23,11 +24,13 @@ export interface HttpRequestSpec {
 /**
  * autocannon against `baseUrl` for `seconds`; `next(i)` gives the i-th request
  * (round-robin over users, rows...). A response other than `okStatus` counts
- * as a failure (and its latency is not kept).
+ * as a failure (and its latency is not kept). With `overallRate`, autocannon's
+ * own rate limit (bursty, latency from the actual send: see open-loop.ts);
+ * latencies come from its `response` events, before its own correction.
  */
 export async function httpLoad(
   baseUrl: string,
-  opts: { connections: number; seconds: number; okStatus: number; next: (i: number) => HttpRequestSpec },
+  opts: { connections: number; seconds: number; okStatus: number; next: (i: number) => HttpRequestSpec; overallRate?: number },
 ): Promise<Window> {
   const origin = new URL(baseUrl).origin;
   let i = 0;
@@ -38,6 +41,7 @@ export async function httpLoad(
     url: origin,
     connections: opts.connections,
     duration: opts.seconds,
+    ...(opts.overallRate ? { overallRate: opts.overallRate } : {}),
     requests: [{
       setupRequest: (req: Record<string, unknown>) => {
         const spec = opts.next(i++);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { summaryLine } from "./bench-summary.ts";
 import { resultsMarkdown, splitSummary } from "./results-markdown.ts";
+import { openLoopSummaryRow } from "./open-loop.ts";
 
 Deno.test("splitSummary takes the BENCH_SUMMARY line out of the output and parses it", () => {
   const rows = [{ measure: "list | API/SQL", value: "0.7×", target: "≥ 0.5×", met: true }];
@@ -37,4 +38,18 @@ Deno.test("resultsMarkdown: one summary table first (pipes escaped), failures an
   assert.ok(md.indexOf("| api |") < md.indexOf("## api.bench.ts"));
   assert.match(md, /## audit\.bench\.ts\n\n\(5 s, exit code 1\)\n\nboom/);
   assert.match(md, /2026-11-27/);
+});
+
+Deno.test("resultsMarkdown: the open-loop save row sits next to the saturated one, each with its own verdict", () => {
+  const point = (rate: number, fraction: number, p99: number) => ({ rate, fraction, achievedRps: rate, p50: 15, p99, failures: 0, unfinished: 0 });
+  const rows = [
+    { measure: "save onboarding details: API p99, saturated (closed loop, 50 connections always busy)", value: "533 ms", target: "< 100 ms", met: false },
+    openLoopSummaryRow("save onboarding details: API", [point(32, 0.25, 43), point(64, 0.5, 247)], { connections: 50, saturatedRps: 128, limitMs: 100 }),
+  ];
+  const md = resultsMarkdown([{ file: "api.bench.ts", code: 0, seconds: 1, ...splitSummary(summaryLine(rows)) }], new Date(0));
+  const table = md.split("\n").filter((l) => l.startsWith("| api |"));
+  assert.deepEqual(table, [
+    "| api | save onboarding details: API p99, saturated (closed loop, 50 connections always busy) | 533 ms | < 100 ms | **no** |",
+    "| api | save onboarding details: API p99 at 32 req/s offered over 50 connections (25% of saturation, 128 req/s), the highest offered rate under 100 ms | 43 ms (p50 15 ms, 32 req/s achieved) | < 100 ms | yes |",
+  ]);
 });
