@@ -21,11 +21,17 @@
  * Deterministic: one --seed gives the same tenants, ids and people (only the
  * random IVs of the ciphertexts differ). Tenants of a seed that already exist
  * are refused rather than mixed with new rows.
+ *
+ * Also a module (no side effect on import): `generateSeed(db, vault, options,
+ * onProgress?)` seeds through a caller's Kysely handle and vault and returns
+ * the summary; `seedCryptoConfig(env)` is the vault configuration the CLI
+ * uses. The benchmarks build their encrypted corpus with it
+ * (bench/lib/seed-corpus.ts).
  */
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { z } from "zod";
-import { loadCryptoConfig } from "../functions/_shared/crypto/config.ts";
+import { type CryptoConfig, loadCryptoConfig } from "../functions/_shared/crypto/config.ts";
 import { isCryptoError } from "../functions/_shared/crypto/errors.ts";
 import { PiiVault } from "../functions/_shared/crypto/pii-vault.ts";
 import { PII_FIELDS } from "../functions/_shared/pii/fields.ts";
@@ -39,6 +45,17 @@ const argsSchema = z.object({
   batch: z.coerce.number().int().min(1).max(20_000).default(2000),
 });
 export type SeedArgs = z.infer<typeof argsSchema>;
+/** What `generateSeed` takes: the CLI's options, `batch` optional (default 2000). */
+export type SeedOptions = Omit<SeedArgs, "batch"> & { batch?: number };
+
+/** Validates options given in code, as the CLI validates its flags; throws SeedError naming the bad ones. */
+export function seedArgs(options: SeedOptions): SeedArgs {
+  const r = argsSchema.safeParse(options);
+  if (!r.success) {
+    throw new SeedError(`invalid seed options: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  }
+  return r.data;
+}
 
 function parseArgs(argv: string[]): SeedArgs {
   const raw: Record<string, string> = {};
@@ -68,13 +85,19 @@ export interface SeedSummary {
   tenant_ids: string[];
 }
 
-/** Generates and inserts; `onProgress(done, total)` after each committed batch. */
+/**
+ * Generates and inserts; `onProgress(done, total)` once with 0 before the
+ * first batch, then after each committed batch. Options are validated before
+ * anything is written (SeedError); a seed whose tenants exist is refused
+ * (SeedError). Needs the owner / service connection, like the CLI.
+ */
 export async function generateSeed(
   db: Db,
   vault: PiiVault,
-  a: SeedArgs,
+  options: SeedOptions,
   onProgress: (done: number, total: number) => void = () => {},
 ): Promise<SeedSummary> {
+  const a = seedArgs(options);
   const started = performance.now();
   const tenants = Array.from({ length: a.tenants }, (_, t) => tenantSeed(a.seed, t));
   await insertTenants(db, tenants);
@@ -181,6 +204,15 @@ async function insertEmployees(db: Db, rows: EncryptedRow[]): Promise<void> {
 
 export class SeedError extends Error {}
 
+/**
+ * The vault configuration of the seed generator: the usual crypto settings,
+ * with data-key uses reserved in large blocks (one UPDATE per 10,000
+ * encryptions, not per 1,000) unless KAZI_DEK_RESERVE_BATCH says otherwise.
+ */
+export function seedCryptoConfig(env: Record<string, string | undefined>): CryptoConfig {
+  return loadCryptoConfig({ KAZI_DEK_RESERVE_BATCH: "10000", ...env });
+}
+
 /** Secrets from the environment, else .env.local (what `npm start` wrote). */
 function secretsEnv(): Record<string, string | undefined> {
   const env = Deno.env.toObject();
@@ -213,8 +245,7 @@ async function main(): Promise<void> {
   const env = secretsEnv();
   const url = env.DATABASE_URL ?? env.SUPABASE_DB_URL;
   if (!url) throw new SeedError("set DATABASE_URL or SUPABASE_DB_URL");
-  // Reserve data-key uses in large blocks: one UPDATE per 10,000 encryptions, not per 1,000.
-  const config = loadCryptoConfig({ KAZI_DEK_RESERVE_BATCH: "10000", ...env });
+  const config = seedCryptoConfig(env);
   const pool = new pg.Pool({ connectionString: url, max: 3, application_name: "kazi-generate-seed" });
   pool.on("error", () => {});
   const db: Db = new Kysely({ dialect: new PostgresDialect({ pool }) });
