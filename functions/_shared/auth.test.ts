@@ -7,14 +7,19 @@ import { forgeToken, makeTestKeys, mintEs256, mintHs256, TEST_HS256_SECRET, vali
 const keys = await makeTestKeys();
 const verifier = createVerifier(keys.auth);
 
-async function rejection(token: string): Promise<RejectReason> {
+/** Why the verifier refused the token, and the claim at fault if it names one. */
+async function refusal(token: string): Promise<{ reason: RejectReason; claim?: string }> {
   try {
     await verifier.verify(token);
   } catch (err) {
     assert.ok(err instanceof TokenRejected, `expected TokenRejected, got ${err}`);
-    return err.reason;
+    return { reason: err.reason, claim: err.claim };
   }
   throw new Error("token was accepted");
+}
+
+async function rejection(token: string): Promise<RejectReason> {
+  return (await refusal(token)).reason;
 }
 
 Deno.test("valid ES256 (JWKS) and HS256 (legacy secret) tokens verify", async () => {
@@ -70,6 +75,27 @@ Deno.test("alg:none, unknown algs and HS256 signed with the public key are refus
   // And the legacy secret really is what HS256 verifies with (the same forge with it passes).
   const okForge = await forgeToken({ alg: "HS256" }, validPayload(), new TextEncoder().encode(TEST_HS256_SECRET));
   assert.equal((await verifier.verify(okForge)).role, "authenticated");
+});
+
+Deno.test("a token without exp (or with a non-numeric one) is refused as incomplete, never as expired", async () => {
+  const { exp: _, ...noExp } = validPayload();
+  const secret = new TextEncoder().encode(TEST_HS256_SECRET);
+  assert.deepEqual(await refusal(await forgeToken({ alg: "HS256" }, noExp, secret)), { reason: "missing_claim", claim: "exp" });
+  assert.deepEqual(
+    await refusal(await forgeToken({ alg: "HS256" }, validPayload({ exp: "tomorrow" }), secret)),
+    { reason: "malformed_token", claim: "exp" },
+  );
+  const { role: __, ...noRole } = validPayload();
+  assert.deepEqual(await refusal(await forgeToken({ alg: "HS256" }, noRole, secret)), { reason: "missing_claim", claim: "role" });
+  assert.deepEqual(
+    await refusal(await mintEs256(keys, { claims: { sub: "not-a-uuid" } })),
+    { reason: "missing_claim", claim: "sub" },
+  );
+  // a genuinely expired token still says so
+  assert.deepEqual(
+    await refusal(await mintEs256(keys, { expiresIn: Math.floor(Date.now() / 1000) - 60 })),
+    { reason: "expired", claim: undefined },
+  );
 });
 
 Deno.test("malformed tokens are refused", async () => {
@@ -154,6 +180,13 @@ Deno.test("a refused token is audited with its reason but never the token itself
   const res2 = await app.request("/probe/me", { headers: { authorization: `Bearer ${none}` } });
   assert.equal(res2.status, 401);
   assert.equal((audit.events[1].details as { reason: string }).reason, "alg_not_allowed");
+  // no exp: refused, audited as a missing claim naming it, and not told it expired
+  const { exp: _, ...noExp } = validPayload();
+  const timeless = await forgeToken({ alg: "HS256" }, noExp, new TextEncoder().encode(TEST_HS256_SECRET));
+  const res3 = await app.request("/probe/me", { headers: { authorization: `Bearer ${timeless}` } });
+  assert.equal(res3.status, 401);
+  assert.notEqual((await res3.json()).error.message, "The access token has expired.");
+  assert.deepEqual(audit.events[2].details, { reason: "missing_claim", claim: "exp", method: "GET", path: "/probe/me" });
 });
 
 Deno.test("a valid token reaches the route with the caller set", async () => {

@@ -38,13 +38,19 @@ export type RejectReason =
   | "wrong_role"
   | "service_role_not_allowed";
 
-/** A refused token. `reason` is for the audit trail, never for the client. */
+/**
+ * A refused token. `reason` (and `claim`, the claim at fault where there is
+ * one: a missing `exp`, a `sub` that is not a user id) are for the audit
+ * trail, never for the client.
+ */
 export class TokenRejected extends Error {
   readonly reason: RejectReason;
-  constructor(reason: RejectReason) {
-    super(`token rejected: ${reason}`);
+  readonly claim?: string;
+  constructor(reason: RejectReason, claim?: string) {
+    super(`token rejected: ${reason}${claim ? ` (${claim})` : ""}`);
     this.name = "TokenRejected";
     this.reason = reason;
+    this.claim = claim;
   }
 }
 
@@ -115,7 +121,7 @@ export function createVerifier(config: AuthConfig, options: { clockToleranceSeco
       const role = payload.role;
       if (role !== "authenticated" && role !== "service_role") throw new TokenRejected("wrong_role");
       if (role === "authenticated" && !(typeof payload.sub === "string" && uuid.safeParse(payload.sub).success)) {
-        throw new TokenRejected("missing_claim");
+        throw new TokenRejected("missing_claim", "sub");
       }
       return payload as JwtClaims;
     },
@@ -126,6 +132,10 @@ function mapJoseError(err: unknown): Error {
   if (err instanceof TokenRejected) return err;
   if (err instanceof joseErrors.JWTExpired) return new TokenRejected("expired");
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    // A required claim that is absent (a token without `exp` never expires:
+    // it is incomplete, not expired), or a time claim that is not a number.
+    if (err.reason === "missing") return new TokenRejected("missing_claim", err.claim);
+    if (err.reason === "invalid") return new TokenRejected("malformed_token", err.claim);
     switch (err.claim) {
       case "iss":
         return new TokenRejected("wrong_issuer");
@@ -133,10 +143,8 @@ function mapJoseError(err: unknown): Error {
         return new TokenRejected("wrong_audience");
       case "nbf":
         return new TokenRejected("not_yet_valid");
-      case "exp":
-        return new TokenRejected("expired");
       default:
-        return new TokenRejected("missing_claim");
+        return new TokenRejected("missing_claim", err.claim);
     }
   }
   if (err instanceof joseErrors.JWKSTimeout) {
@@ -201,7 +209,7 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler<Ap
     const path = c.req.path;
     if (method === "OPTIONS" || matchesRoute(publicRoutes, options.basePath, method, path)) return next();
 
-    const refuse = async (reason: RejectReason, caller?: Caller): Promise<never> => {
+    const refuse = async (reason: RejectReason, caller?: Caller, claim?: string): Promise<never> => {
       const headers = c.req.raw.headers;
       await options.audit?.record({
         action: reason === "service_role_not_allowed" ? "auth.role_refused" : "auth.token_rejected",
@@ -211,7 +219,7 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler<Ap
         ip: clientIpOf(c),
         userAgent: userAgent(headers),
         requestId: c.get("requestId"),
-        details: { reason, method, path },
+        details: { reason, ...(claim ? { claim } : {}), method, path },
       });
       if (reason === "service_role_not_allowed") throw errors.forbidden("This route does not accept the service role.");
       throw errors.unauthorized(reason === "expired" ? "The access token has expired." : undefined);
@@ -225,7 +233,7 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler<Ap
     try {
       claims = await options.verifier.verify(token);
     } catch (err) {
-      if (err instanceof TokenRejected) return refuse(err.reason);
+      if (err instanceof TokenRejected) return refuse(err.reason, undefined, err.claim);
       if (err instanceof AppError) throw err;
       return refuse("malformed_token");
     }

@@ -140,16 +140,23 @@ export async function revealFields(
   const out: Partial<Record<PiiField, string | null>> = {};
   for (const field of fields) {
     const ciphertext = ciphertextOf(row, field);
-    out[field] = ciphertext
-      ? await decryptOrThrow(vault, { tenantId: row.tenant_id, table: CASE_TABLE, field, rowId: row.id, ciphertext })
-      : null;
+    const ref = { tenantId: row.tenant_id, table: CASE_TABLE, field, rowId: row.id };
+    out[field] = ciphertext ? await decryptOrThrow(vault, { ...ref, ciphertext }, { reveal: true }) : null;
   }
   return out;
 }
 
+/**
+ * One protected value of a case in plaintext. An erased data key is a
+ * business rule (422). A ciphertext that fails its integrity check (tampered,
+ * moved from another row or column) is, for a reveal, the admin reveal's
+ * answer (422 business_rule, no detail); elsewhere (approval) a 500 without
+ * detail.
+ */
 export async function decryptOrThrow(
   vault: PiiVault,
   ref: Parameters<PiiVault["decryptField"]>[0],
+  opts: { reveal?: boolean } = {},
 ): Promise<string> {
   try {
     return await vault.decryptField(ref);
@@ -157,7 +164,10 @@ export async function decryptOrThrow(
     if (isCryptoError(err) && err.code === "key_unavailable") {
       throw errors.businessRule("This value has been erased and can no longer be read.", { field: ref.field });
     }
-    // integrity failures and anything else: a 500 without detail
+    if (opts.reveal && isCryptoError(err) && err.code === "integrity_error") {
+      throw errors.businessRule("This value cannot be revealed.", { field: ref.field });
+    }
+    // integrity failures outside a reveal and anything else: a 500 without detail
     throw errors.internal({ cause: isCryptoError(err) ? err.code : "decrypt_failed" });
   }
 }

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { sql } from "kysely";
 import { env, requireEnv } from "./_support/env.ts";
-import { callFunction } from "./_support/functions.ts";
+import { callFunction, type CallResult } from "./_support/functions.ts";
 import { userToken } from "./_support/tokens.ts";
 import { maskField, PII_FIELDS } from "../../functions/_shared/pii/fields.ts";
 import { auditEvents, makeAgent, openFixtures, seedGrant, seedTenant } from "../../functions/support/test-fixtures.ts";
@@ -251,4 +251,38 @@ dbTest("access grants: concurrent requests for the same tenant make exactly one 
   const { rows: [n] } = await sql<{ n: number }>`select count(*)::int as n from public.support_access_grants
     where support_user_id = ${agent.id}::uuid and tenant_id = ${t.tenantId}::uuid`.execute(f.db);
   assert.equal(n.n, 1);
+});
+
+dbTest("access grants: a request racing one made outside the API (PostgREST) is refused by the database's rule: 409, one pending request", async (f) => {
+  const t = await seedTenant(f.db, f.vault, 0);
+  const agent = await makeAgent(f.db);
+  const token = await userToken(agent.id);
+  const body = { tenant_id: t.tenantId, reason: "Racing a request made through PostgREST", duration_hours: 2 };
+  let viaApi: Promise<CallResult<Err>> | undefined;
+  let answered = false;
+  // The agent's own insert as PostgREST runs it (role and claims), held open
+  // until the API's insert waits on it: the API's check cannot see it yet.
+  await f.db.transaction().execute(async (trx) => {
+    const { rows: [{ pid }] } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
+    await sql`select set_config('request.jwt.claims', ${JSON.stringify({ sub: agent.id, role: "authenticated" })}, true)`.execute(trx);
+    await sql`set local role authenticated`.execute(trx);
+    await sql`insert into public.support_access_grants (tenant_id, support_user_id, reason, expires_at)
+      values (${t.tenantId}::uuid, ${agent.id}::uuid, 'Asked through PostgREST', now() + interval '1 hour')`.execute(trx);
+    viaApi = callFunction<Err>("support", "/agent/access-grants", { token, body });
+    viaApi.then(() => answered = true, () => answered = true);
+    for (let waited = 0; !answered; waited += 25) {
+      const { rows } = await sql`select 1 from pg_stat_activity where ${pid}::int = any(pg_blocking_pids(pid))`.execute(f.db);
+      if (rows.length) break;
+      assert.ok(waited < 10_000, "the API's insert never waited on the open request");
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  });
+  const res = await viaApi!;
+  assert.equal(res.status, 409, `${res.status} ${JSON.stringify(res.body)}`);
+  assert.deepEqual(Object.keys(res.body.error).sort(), ["code", "details", "message", "request_id"], "the error envelope");
+  assert.equal(res.body.error.code, "conflict");
+  assert.match(res.body.error.message, /already have a pending request/);
+  const { rows: [n] } = await sql<{ n: number }>`select count(*)::int as n from public.support_access_grants
+    where support_user_id = ${agent.id}::uuid and tenant_id = ${t.tenantId}::uuid`.execute(f.db);
+  assert.equal(n.n, 1, "one pending request");
 });

@@ -10,10 +10,9 @@
 import assert from "node:assert/strict";
 import pg from "pg";
 import { sql } from "kysely";
-import { env, requireEnv } from "../integration/_support/env.ts";
-import { buildWorld, snapshotTenant, type World } from "./_support/world.ts";
-
-const served = requireEnv("KAZI_FUNCTIONS_URL", "KAZI_TEST_DB_URL", "KAZI_KEKS", "KAZI_KEK_ACTIVE", "KAZI_BLIND_INDEX_KEY");
+import { env } from "../integration/_support/env.ts";
+import { attackTest, withWorld } from "./_support/attack-test.ts";
+import { snapshotTenant, type World } from "./_support/world.ts";
 
 interface TableInfo {
   name: string;
@@ -63,105 +62,97 @@ function attackers(w: World) {
   ];
 }
 
-Deno.test({
-  name: "tenancy over SQL: for every public table, B's people cannot read, list, update, delete or insert tenant A's rows",
-  ignore: !served,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const w = await buildWorld();
-    const client = new pg.Client({ connectionString: env.testDbUrl });
-    await client.connect();
-    try {
-      const { rows: tables } = await sql<TableInfo>`select c.relname as name,
-          exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped) as "hasTenantId",
-          exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'id' and not a.attisdropped) as "hasId"
-        from pg_class c join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname = 'public' and c.relkind in ('r', 'p') order by 1`.execute(w.db);
-      assert.ok(tables.length >= 14, `tables: ${tables.map((t) => t.name)}`);
-      const aOnlyUsers = Object.values(w.a.users).map((u) => u.id).concat(w.caseSubject.id);
-      const before = await snapshotTenant(w.db, w.ids.tenantId);
-      const { rows: [catalogBefore] } = await sql<{ t: string }>`select concat_ws('|',
-          (select json_agg(x order by x.name) from public.roles x)::text,
-          (select json_agg(x order by x.name) from public.permissions x)::text,
-          (select json_agg(x order by x.role, x.permission) from public.role_permissions x)::text,
-          (select json_agg(x order by x.user_id) from public.platform_staff x)::text) as t`.execute(w.db);
-      const failures: string[] = [];
-      let attacks = 0;
-      for (const t of tables) {
-        const victim = victimRows(t);
-        const table = `public.${t.name}`;
-        // one of A's rows (as the superuser sees it), for by-id reads and copy-inserts
-        const sampleSql = `select to_jsonb(x) as row from ${table} x where ${victim ?? "true"} limit 1`;
-        const { rows: [sample] } = await client.query(sampleSql, used(sampleSql, [w.ids.tenantId, aOnlyUsers]));
-        assert.ok(sample, `${t.name}: the fixture has a row of A to attack`);
-        const row = sample.row as Record<string, unknown>;
-        const probesFor = (victim: string | null, row: Record<string, unknown>, copy: Record<string, unknown>) => {
-        const probes: { what: string; text: string; params: unknown[]; ok: (o: Outcome) => boolean }[] = [];
-        const nothing = (o: Outcome) => "error" in o || o.rows === 0;
-        if (victim && t.name !== "platform_staff") {
-          probes.push({ what: "read by filter", text: `select 1 from ${table} where ${victim}`, params: [w.ids.tenantId, aOnlyUsers], ok: nothing });
-          probes.push({ what: "list everything, keep A's", text: `select 1 from ${table} x where ${victim.replace(/^(\w+)/, "x.$1")}`, params: [w.ids.tenantId, aOnlyUsers], ok: nothing });
-          probes.push({ what: "read by filter (text compare)", text: `select 1 from ${table} x where ${t.hasTenantId ? "x.tenant_id::text" : "x.id::text"} = $1`, params: [t.name === "profiles" ? aOnlyUsers[0] : w.ids.tenantId], ok: nothing });
+attackTest("tenancy over SQL: for every public table, B's people cannot read, list, update, delete or insert tenant A's rows", withWorld(async (w) => {
+  const client = new pg.Client({ connectionString: env.testDbUrl });
+  await client.connect();
+  try {
+    const { rows: tables } = await sql<TableInfo>`select c.relname as name,
+        exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped) as "hasTenantId",
+        exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'id' and not a.attisdropped) as "hasId"
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'public' and c.relkind in ('r', 'p') order by 1`.execute(w.db);
+    assert.ok(tables.length >= 14, `tables: ${tables.map((t) => t.name)}`);
+    const aOnlyUsers = Object.values(w.a.users).map((u) => u.id).concat(w.caseSubject.id);
+    const before = await snapshotTenant(w.db, w.ids.tenantId);
+    const { rows: [catalogBefore] } = await sql<{ t: string }>`select concat_ws('|',
+        (select json_agg(x order by x.name) from public.roles x)::text,
+        (select json_agg(x order by x.name) from public.permissions x)::text,
+        (select json_agg(x order by x.role, x.permission) from public.role_permissions x)::text,
+        (select json_agg(x order by x.user_id) from public.platform_staff x)::text) as t`.execute(w.db);
+    const failures: string[] = [];
+    let attacks = 0;
+    for (const t of tables) {
+      const victim = victimRows(t);
+      const table = `public.${t.name}`;
+      // one of A's rows (as the superuser sees it), for by-id reads and copy-inserts
+      const sampleSql = `select to_jsonb(x) as row from ${table} x where ${victim ?? "true"} limit 1`;
+      const { rows: [sample] } = await client.query(sampleSql, used(sampleSql, [w.ids.tenantId, aOnlyUsers]));
+      assert.ok(sample, `${t.name}: the fixture has a row of A to attack`);
+      const row = sample.row as Record<string, unknown>;
+      const probesFor = (victim: string | null, row: Record<string, unknown>, copy: Record<string, unknown>) => {
+      const probes: { what: string; text: string; params: unknown[]; ok: (o: Outcome) => boolean }[] = [];
+      const nothing = (o: Outcome) => "error" in o || o.rows === 0;
+      if (victim && t.name !== "platform_staff") {
+        probes.push({ what: "read by filter", text: `select 1 from ${table} where ${victim}`, params: [w.ids.tenantId, aOnlyUsers], ok: nothing });
+        probes.push({ what: "list everything, keep A's", text: `select 1 from ${table} x where ${victim.replace(/^(\w+)/, "x.$1")}`, params: [w.ids.tenantId, aOnlyUsers], ok: nothing });
+        probes.push({ what: "read by filter (text compare)", text: `select 1 from ${table} x where ${t.hasTenantId ? "x.tenant_id::text" : "x.id::text"} = $1`, params: [t.name === "profiles" ? aOnlyUsers[0] : w.ids.tenantId], ok: nothing });
+      }
+      if (t.hasId && victim) {
+        probes.push({ what: "read by id", text: `select 1 from ${table} where id = $1::uuid`, params: [row.id], ok: nothing });
+      }
+      if (t.name === "platform_staff") {
+        probes.push({ what: "read other staff", text: `select 1 from ${table} where user_id <> $1::uuid`, params: [w.agent.id], ok: nothing });
+      }
+      const where = victim ?? "true";
+      probes.push({ what: "update", text: `update ${table} set updated_at = now() where ${where}`, params: [w.ids.tenantId, aOnlyUsers], ok: nothing });
+      probes.push({ what: "update by id", text: `update ${table} x set updated_at = now() where to_jsonb(x) @> $1::jsonb`, params: [JSON.stringify(t.hasId ? { id: row.id } : row)], ok: nothing });
+      probes.push({ what: "delete", text: `delete from ${table} where ${where}`, params: [w.ids.tenantId, aOnlyUsers], ok: nothing });
+      probes.push({ what: "delete by id", text: `delete from ${table} x where to_jsonb(x) @> $1::jsonb`, params: [JSON.stringify(t.hasId ? { id: row.id } : row)], ok: nothing });
+      probes.push({
+        what: "insert into A", text: `insert into ${table} select * from jsonb_populate_record(null::${table}, $1::jsonb)`,
+        params: [JSON.stringify(copy)], ok: (o) => "error" in o,
+      });
+      return probes;
+      };
+      // a copy of A's row under a new id (and for catalogues, a new name)
+      const copy = { ...row, ...(t.hasId ? { id: crypto.randomUUID() } : {}), ...("name" in row && !t.hasId ? { name: `x_${crypto.randomUUID().slice(0, 8)}` } : {}) };
+      for (const { who, claims } of attackers(w)) {
+        // platform_staff: a B member making itself platform staff
+        const staffCopy = t.name === "platform_staff" ? [{ what: "make myself platform admin", text: `insert into ${table} (user_id, role) values ($1::uuid, 'platform_admin')`, params: [claims.sub], ok: (o: Outcome) => "error" in o }] : [];
+        // An agent's own access request to A is its own row (readable, and asking is allowed):
+        // the attack is on everyone else's grants, and on granting itself access.
+        const ownGrant = t.name === "support_access_grants" && who.startsWith("agent");
+        const probes = ownGrant
+          ? probesFor(`${victim} and support_user_id <> '${w.agent.id}'`, row, copy)
+            .filter((p) => !["read by id", "read by filter (text compare)", "insert into A"].includes(p.what))
+          : probesFor(victim, row, copy);
+        if (ownGrant) {
+          // Granting itself access: the workflow trigger turns any insert into a plain request.
+          const forged = { ...copy, id: crypto.randomUUID(), status: "approved", decided_at: new Date().toISOString(), decided_by: w.agent.id };
+          await attempt(client, claims, `insert into ${table} select * from jsonb_populate_record(null::${table}, $1::jsonb)`, [JSON.stringify(forged)]);
+          attacks++;
+          const { rows: [g] } = await sql<{ n: number }>`select count(*)::int as n from public.support_access_grants
+            where tenant_id = ${w.ids.tenantId}::uuid and support_user_id = ${w.agent.id}::uuid and status <> 'requested'`.execute(w.db);
+          if (g.n !== 0) failures.push(`${who}: granted itself access to A`);
+          await sql`delete from public.support_access_grants where id = ${forged.id}::uuid`.execute(w.db);
         }
-        if (t.hasId && victim) {
-          probes.push({ what: "read by id", text: `select 1 from ${table} where id = $1::uuid`, params: [row.id], ok: nothing });
-        }
-        if (t.name === "platform_staff") {
-          probes.push({ what: "read other staff", text: `select 1 from ${table} where user_id <> $1::uuid`, params: [w.agent.id], ok: nothing });
-        }
-        const where = victim ?? "true";
-        probes.push({ what: "update", text: `update ${table} set updated_at = now() where ${where}`, params: [w.ids.tenantId, aOnlyUsers], ok: nothing });
-        probes.push({ what: "update by id", text: `update ${table} x set updated_at = now() where to_jsonb(x) @> $1::jsonb`, params: [JSON.stringify(t.hasId ? { id: row.id } : row)], ok: nothing });
-        probes.push({ what: "delete", text: `delete from ${table} where ${where}`, params: [w.ids.tenantId, aOnlyUsers], ok: nothing });
-        probes.push({ what: "delete by id", text: `delete from ${table} x where to_jsonb(x) @> $1::jsonb`, params: [JSON.stringify(t.hasId ? { id: row.id } : row)], ok: nothing });
-        probes.push({
-          what: "insert into A", text: `insert into ${table} select * from jsonb_populate_record(null::${table}, $1::jsonb)`,
-          params: [JSON.stringify(copy)], ok: (o) => "error" in o,
-        });
-        return probes;
-        };
-        // a copy of A's row under a new id (and for catalogues, a new name)
-        const copy = { ...row, ...(t.hasId ? { id: crypto.randomUUID() } : {}), ...("name" in row && !t.hasId ? { name: `x_${crypto.randomUUID().slice(0, 8)}` } : {}) };
-        for (const { who, claims } of attackers(w)) {
-          // platform_staff: a B member making itself platform staff
-          const staffCopy = t.name === "platform_staff" ? [{ what: "make myself platform admin", text: `insert into ${table} (user_id, role) values ($1::uuid, 'platform_admin')`, params: [claims.sub], ok: (o: Outcome) => "error" in o }] : [];
-          // An agent's own access request to A is its own row (readable, and asking is allowed):
-          // the attack is on everyone else's grants, and on granting itself access.
-          const ownGrant = t.name === "support_access_grants" && who.startsWith("agent");
-          const probes = ownGrant
-            ? probesFor(`${victim} and support_user_id <> '${w.agent.id}'`, row, copy)
-              .filter((p) => !["read by id", "read by filter (text compare)", "insert into A"].includes(p.what))
-            : probesFor(victim, row, copy);
-          if (ownGrant) {
-            // Granting itself access: the workflow trigger turns any insert into a plain request.
-            const forged = { ...copy, id: crypto.randomUUID(), status: "approved", decided_at: new Date().toISOString(), decided_by: w.agent.id };
-            await attempt(client, claims, `insert into ${table} select * from jsonb_populate_record(null::${table}, $1::jsonb)`, [JSON.stringify(forged)]);
-            attacks++;
-            const { rows: [g] } = await sql<{ n: number }>`select count(*)::int as n from public.support_access_grants
-              where tenant_id = ${w.ids.tenantId}::uuid and support_user_id = ${w.agent.id}::uuid and status <> 'requested'`.execute(w.db);
-            if (g.n !== 0) failures.push(`${who}: granted itself access to A`);
-            await sql`delete from public.support_access_grants where id = ${forged.id}::uuid`.execute(w.db);
-          }
-          for (const p of [...probes, ...staffCopy]) {
-            const out = await attempt(client, claims, p.text, p.params);
-            attacks++;
-            if (!p.ok(out)) failures.push(`${who}: ${t.name} ${p.what} → ${JSON.stringify(out)}`);
-          }
+        for (const p of [...probes, ...staffCopy]) {
+          const out = await attempt(client, claims, p.text, p.params);
+          attacks++;
+          if (!p.ok(out)) failures.push(`${who}: ${t.name} ${p.what} → ${JSON.stringify(out)}`);
         }
       }
-      assert.deepEqual(failures, [], "no attack reached tenant A's rows");
-      assert.equal(await snapshotTenant(w.db, w.ids.tenantId), before, "nothing of tenant A changed");
-      const { rows: [catalogAfter] } = await sql<{ t: string }>`select concat_ws('|',
-          (select json_agg(x order by x.name) from public.roles x)::text,
-          (select json_agg(x order by x.name) from public.permissions x)::text,
-          (select json_agg(x order by x.role, x.permission) from public.role_permissions x)::text,
-          (select json_agg(x order by x.user_id) from public.platform_staff x)::text) as t`.execute(w.db);
-      assert.equal(catalogAfter.t, catalogBefore.t, "roles, permissions and platform staff unchanged");
-      console.log(`tenancy over SQL: ${tables.length} tables, ${attacks} attacks`);
-    } finally {
-      await client.end();
-      await w.close();
     }
-  },
-});
+    assert.deepEqual(failures, [], "no attack reached tenant A's rows");
+    assert.equal(await snapshotTenant(w.db, w.ids.tenantId), before, "nothing of tenant A changed");
+    const { rows: [catalogAfter] } = await sql<{ t: string }>`select concat_ws('|',
+        (select json_agg(x order by x.name) from public.roles x)::text,
+        (select json_agg(x order by x.name) from public.permissions x)::text,
+        (select json_agg(x order by x.role, x.permission) from public.role_permissions x)::text,
+        (select json_agg(x order by x.user_id) from public.platform_staff x)::text) as t`.execute(w.db);
+    assert.equal(catalogAfter.t, catalogBefore.t, "roles, permissions and platform staff unchanged");
+    console.log(`tenancy over SQL: ${tables.length} tables, ${attacks} attacks`);
+  } finally {
+    await client.end();
+  }
+}));

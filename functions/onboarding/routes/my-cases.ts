@@ -190,7 +190,8 @@ export function myCaseRoutes(deps: RouteDeps) {
       values = await revealFields(deps.vault, row, fields);
     } catch (err) {
       // A value that cannot be decrypted (tampered, moved or shredded
-      // ciphertext) is a security event: record the failed reveal, no detail.
+      // ciphertext) is a security event: record the failed reveal, no detail,
+      // and answer 422 business_rule as the admin reveal does.
       await deps.audit.record(eventFrom(ctx, { ...attempt, outcome: "error", details: { fields, refused: "unreadable" } }));
       throw err;
     }

@@ -28,18 +28,22 @@ import {
 
 export const MAX_GRANT_HOURS = 72;
 
-const RequestAccess = z.object({
+const ALREADY_OPEN = "You already have a pending request or an active grant for this tenant.";
+/** supabase/migrations/20261126003400_one_pending_support_grant.sql */
+const ONE_PENDING_CONSTRAINT = "support_access_grants_one_pending_per_agent";
+
+export const RequestAccess = z.object({
   tenant_id: z.uuid("Invalid tenant id"),
   reason: z.string().trim().min(10, "Give a reason of at least 10 characters").max(1000),
   duration_hours: z.number().int("Whole hours").min(1).max(MAX_GRANT_HOURS, `At most ${MAX_GRANT_HOURS} hours`),
 }).openapi("RequestAccess");
 
-const ListQuery = z.object({
+export const ListQuery = z.object({
   state: z.enum(GRANT_STATES).optional(),
   tenant_id: z.uuid("Invalid tenant id").optional(),
 });
 
-const Revoked = z.object({
+export const Revoked = z.object({
   id: z.uuid(),
   tenant_id: z.uuid(),
   status: z.string(),
@@ -87,7 +91,9 @@ export function agentAccessGrantsRoutes(deps: SupportDeps) {
     const row = await asCaller(deps, c, attempt, async (trx, ctx) => {
       await requireAgent(trx);
       // Serialise this agent's requests for this tenant, so two concurrent
-      // requests cannot both pass the "one open grant" check below.
+      // requests cannot both pass the "one open grant" check below. (A request
+      // made another way, say through PostgREST, skips this lock: the
+      // database's one-pending-request constraint catches it, below.)
       await sql`select pg_advisory_xact_lock(hashtextextended(${`support_grant:${ctx.caller!.userId}:${input.tenant_id}`}, 0))`
         .execute(trx);
       const open = await whereState(
@@ -99,11 +105,7 @@ export function agentAccessGrantsRoutes(deps: SupportDeps) {
           "active",
         ),
       ).executeTakeFirst();
-      if (open) {
-        throw errors.conflict("You already have a pending request or an active grant for this tenant.", {
-          grant_id: open.id,
-        });
-      }
+      if (open) throw errors.conflict(ALREADY_OPEN, { grant_id: open.id });
       let created: GrantRow;
       try {
         created = await trx.insertInto("support_access_grants")
@@ -128,10 +130,11 @@ export function agentAccessGrantsRoutes(deps: SupportDeps) {
           ])
           .executeTakeFirstOrThrow() as GrantRow;
       } catch (err) {
+        const { code, constraint } = (err ?? {}) as { code?: unknown; constraint?: unknown };
         // The tenant foreign key: there is no such tenant.
-        if ((err as { code?: unknown })?.code === "23503") {
-          throw errors.notFound("tenant");
-        }
+        if (code === "23503") throw errors.notFound("tenant");
+        // A pending request committed meanwhile, unseen by the check above.
+        if (code === "23P01" && constraint === ONE_PENDING_CONSTRAINT) throw errors.conflict(ALREADY_OPEN);
         throw err;
       }
       await recordInTransaction(trx, eventFrom(ctx, {
