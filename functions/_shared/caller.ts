@@ -74,3 +74,10 @@ export async function requirePermission(trx: Trx, tenantId: string, permission: 
     });
   }
 }
+
+/** A sink for work that outlives the caller's transaction (rotation, shredding): its events still name the caller, ip and request. */
+export function actingAuditSink(sink: AuditSink, ctx: RequestContext): AuditSink {
+  return {
+    record: (e) => sink.record({ ...eventFrom(ctx, e), actorId: ctx.caller?.userId ?? null, actorRole: ctx.caller?.role ?? null }),
+  };
+}

@@ -58,7 +58,7 @@ Deno.test("no token → 401 on admin paths (audited); the OpenAPI document is pu
     const doc = await (await app.request("/admin/openapi.json")).json();
     const result = await new Validator().validate(doc);
     assert.equal(result.valid, true, JSON.stringify(result.errors));
-    assert.equal(Object.keys(doc.paths).length, 13);
+    assert.equal(Object.keys(doc.paths).length, 14);
   } finally {
     await db.destroy();
   }

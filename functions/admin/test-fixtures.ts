@@ -173,4 +173,5 @@ export const TENANT_ROUTES: RouteCase[] = [
   { name: "start key rotation", method: "POST", path: (a) => `/tenants/${a.tenant}/key-rotations` },
   { name: "list key rotations", method: "GET", path: (a) => `/tenants/${a.tenant}/key-rotations` },
   { name: "follow key rotation", method: "GET", path: (a) => `/tenants/${a.tenant}/key-rotations/${a.job}` },
+  { name: "offboard tenant", method: "POST", path: (a) => `/tenants/${a.tenant}/offboarding`, body: () => ({ confirm_slug: "guess", reason: "cross tenant attempt" }) },
 ];

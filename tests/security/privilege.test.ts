@@ -11,13 +11,11 @@
 // changes.
 import assert from "node:assert/strict";
 import { sql } from "kysely";
-import { requireEnv } from "../integration/_support/env.ts";
 import { userToken } from "../integration/_support/tokens.ts";
 import { seedGrant } from "../../functions/support/test-fixtures.ts";
+import { attackTest, withWorld } from "./_support/attack-test.ts";
 import { assertEnvelope, auditOf, tagged } from "./_support/http.ts";
-import { buildWorld, disclosed, snapshotTenant, type VictimIds, type World } from "./_support/world.ts";
-
-const served = requireEnv("KAZI_FUNCTIONS_URL", "KAZI_TEST_DB_URL", "KAZI_KEKS", "KAZI_KEK_ACTIVE", "KAZI_BLIND_INDEX_KEY");
+import { disclosed, snapshotTenant, type VictimIds, type World } from "./_support/world.ts";
 
 const ROLES = ["employee", "hr_manager", "admin", "owner"] as const;
 type Role = (typeof ROLES)[number];
@@ -48,6 +46,8 @@ const ACTIONS: Action[] = [
   { name: "read the audit trail", permission: "audit.read", fn: "admin", method: "GET", path: (i) => `/tenants/${i.tenantId}/audit-events` },
   { name: "start a key rotation", permission: "keys.rotate", fn: "admin", method: "POST", path: (i) => `/tenants/${i.tenantId}/key-rotations` },
   { name: "list key rotations", permission: "keys.rotate", fn: "admin", method: "GET", path: (i) => `/tenants/${i.tenantId}/key-rotations` },
+  // A platform permission: no tenant role holds it, the owner included.
+  { name: "offboard the tenant", permission: "platform.tenants.manage", fn: "admin", method: "POST", path: (i) => `/tenants/${i.tenantId}/offboarding`, body: (w) => ({ confirm_slug: w.a.slug, ...reason }) },
   { name: "list onboarding cases", permission: "onboarding.read", fn: "onboarding", method: "GET", path: (i) => `/cases?tenant_id=${i.tenantId}` },
   { name: "read an onboarding case", permission: "onboarding.read", fn: "onboarding", method: "GET", path: (i) => `/cases/${i.caseId}` },
   { name: "approve a case", permission: "onboarding.review", fn: "onboarding", method: "POST", path: (i) => `/cases/${i.caseId}/approve`, body: () => reason },
@@ -86,101 +86,90 @@ async function refused(w: World, a: Attempt, problems: string[]) {
   }
 }
 
-Deno.test({
-  name: "privilege: every tenant role is refused every action above its rank, every hierarchy breach and every support overreach",
-  ignore: !served,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const w = await buildWorld();
-    try {
-      const { rows } = await sql<{ permission: string; roles: string[] }>`select permission, array_agg(role::text) as roles
-        from public.role_permissions group by permission`.execute(w.db);
-      const holders = new Map(rows.map((r) => [r.permission, new Set(r.roles)]));
-      const tokens = Object.fromEntries(
-        await Promise.all(ROLES.map(async (r) => [r, await userToken(w.a.users[r].id)] as const)),
-      ) as Record<Role, string>;
-      const attempts: Attempt[] = [];
-      for (const act of ACTIONS) {
-        assert.ok(holders.has(act.permission), `${act.name}: permission ${act.permission} exists`);
-        for (const role of ROLES.filter((r) => !holders.get(act.permission)!.has(r))) {
-          attempts.push({ who: role, token: tokens[role], what: act.name, fn: act.fn, method: act.method, path: act.path(w.ids), body: act.body?.(w) });
-        }
-      }
-      const permissionAttempts = attempts.length;
-      assert.ok(attempts.some((x) => x.who === "employee" && x.what === "approve a case"), "an employee tries to approve a case");
-      assert.ok(attempts.some((x) => x.who === "hr_manager" && x.what === "change a role"), "an HR manager tries to change a role");
-
-      // the hierarchy: nobody acts on, or makes, a role above their own
-      const t = w.ids.tenantId;
-      const member = (role: string) => `/tenants/${t}/members/${w.a.users[role as Role].id}`;
-      const invite = (role: string) => ({ email: `h-${crypto.randomUUID().slice(0, 6)}@sec-test.kazi.example`, role });
-      const hierarchy: Omit<Attempt, "token">[] = [
-        { who: "admin", what: "make an employee owner", fn: "admin", method: "PATCH", path: member("employee"), body: { role: "owner" } },
-        { who: "admin", what: "make itself owner", fn: "admin", method: "PATCH", path: member("admin"), body: { role: "owner" } },
-        { who: "admin", what: "demote the owner", fn: "admin", method: "PATCH", path: member("owner"), body: { role: "employee" } },
-        { who: "admin", what: "remove the owner", fn: "admin", method: "DELETE", path: member("owner") },
-        { who: "admin", what: "invite an owner", fn: "admin", method: "POST", path: `/tenants/${t}/invitations`, body: invite("owner") },
-        { who: "hr_manager", what: "invite an admin", fn: "admin", method: "POST", path: `/tenants/${t}/invitations`, body: invite("admin") },
-        { who: "hr_manager", what: "invite an owner", fn: "admin", method: "POST", path: `/tenants/${t}/invitations`, body: invite("owner") },
-        { who: "hr_manager", what: "make itself admin", fn: "admin", method: "PATCH", path: member("hr_manager"), body: { role: "admin" } },
-        { who: "employee", what: "make itself owner", fn: "admin", method: "PATCH", path: member("employee"), body: { role: "owner" } },
-        { who: "employee", what: "approve its own access grant decision", fn: "support", method: "POST", path: `/tenants/${t}/access-grants/${w.ids.grantId}/approve` },
-      ];
-      for (const h of hierarchy) attempts.push({ ...h, token: tokens[h.who as Role] });
-
-      // the support agent: an active grant for A shows masked data, never plaintext
-      const db = w.db;
-      const agentWith = async (state: "active" | "expired" | "revoked" | "denied" | "requested") => {
-        const { rows: [u] } = await sql<{ id: string }>`insert into auth.users (id, aud, role, email, email_confirmed_at, raw_app_meta_data, raw_user_meta_data)
-          values (gen_random_uuid(), 'authenticated', 'authenticated', ${`agent-${state}-${crypto.randomUUID().slice(0, 6)}@sec-test.kazi.example`}, now(), '{}', '{}') returning id`.execute(db);
-        await sql`insert into public.platform_staff (user_id, role) values (${u.id}, 'platform_support')`.execute(db);
-        await seedGrant(db, t, u.id, state, w.a.users.owner.id);
-        return { id: u.id, token: await userToken(u.id) };
-      };
-      const granted = (await agentWith("active")).token;
-      const overreach: Omit<Attempt, "token" | "who">[] = [
-        // reading one case under a grant is allowed (masked, audited as a grant use): checked below
-        ...ACTIONS.filter((a) => a.fn !== "support" && a.name !== "read an onboarding case"),
-        { name: "reveal a case's PII as its subject", fn: "onboarding", method: "POST", path: (i: VictimIds) => `/me/cases/${i.caseId}/reveal`, body: () => ({}) },
-      ].map((a) => ({ what: a.name, fn: a.fn, method: a.method, path: a.path(w.ids), body: a.body?.(w) }));
-      for (const o of overreach) attempts.push({ ...o, who: "agent with an active grant", token: granted });
-      const grantedView = await tagged("support", `/agent/tenants/${t}/employees`, { token: granted });
-      assert.equal(grantedView.status, 200, "under an active grant the agent sees the employee list");
-      const piiValues = w.a.employees.flatMap((e) => Object.values(e.pii));
-      assert.deepEqual(disclosed(JSON.stringify(grantedView.body), piiValues), [], "…masked: no plaintext PII");
-
-      const caseView = await tagged("onboarding", `/cases/${w.ids.caseId}`, { token: granted });
-      assert.equal(caseView.status, 200, "under an active grant the agent reads a case");
-      assert.deepEqual(disclosed(JSON.stringify(caseView.body), w.markers), [], "…masked");
-      assert.ok((await auditOf(w.db, caseView.requestId)).some((r) => r.action === "support_grant.used"), "…and the use of the grant is audited");
-
-      const grantRoutes = [
-        { what: "list employees", method: "GET", path: `/agent/tenants/${t}/employees` },
-        { what: "read a ticket", method: "GET", path: `/agent/tickets/${w.ids.ticketId}` },
-        { what: "reply to a ticket", method: "POST", path: `/agent/tickets/${w.ids.ticketId}/messages`, body: { body: "probe" } },
-        { what: "add an internal note", method: "POST", path: `/agent/tickets/${w.ids.ticketId}/messages`, body: { body: "probe", internal: true } },
-        { what: "change a ticket", method: "PATCH", path: `/agent/tickets/${w.ids.ticketId}`, body: { status: "closed" } },
-      ];
-      for (const state of ["expired", "revoked", "denied", "requested"] as const) {
-        const { token } = await agentWith(state);
-        for (const g of grantRoutes) attempts.push({ ...g, fn: "support", who: `agent with a ${state} grant`, token });
-      }
-      // a grant that expires while the agent works: valid a moment ago, expired now
-      const expiring = await agentWith("active");
-      assert.equal((await tagged("support", `/agent/tenants/${t}/employees`, { token: expiring.token })).status, 200);
-      await sql`update public.support_access_grants set expires_at = now() - interval '1 second'
-        where tenant_id = ${t}::uuid and support_user_id = ${expiring.id}::uuid`.execute(db);
-      for (const g of grantRoutes) attempts.push({ ...g, fn: "support", who: "agent whose grant just expired", token: expiring.token });
-
-      const before = await snapshotTenant(w.db, t);
-      const problems: string[] = [];
-      for (const a of attempts) await refused(w, a, problems);
-      assert.deepEqual(problems, [], "every attempt above rank is refused");
-      assert.equal(await snapshotTenant(w.db, t), before, "nothing of tenant A changed");
-      console.log(`privilege: ${attempts.length} attempts (${permissionAttempts} by permission, ${hierarchy.length} hierarchy, ${attempts.length - permissionAttempts - hierarchy.length} support)`);
-    } finally {
-      await w.close();
+attackTest("privilege: every tenant role is refused every action above its rank, every hierarchy breach and every support overreach", withWorld(async (w) => {
+  const { rows } = await sql<{ permission: string; roles: string[] }>`select permission, array_agg(role::text) as roles
+    from public.role_permissions group by permission`.execute(w.db);
+  const holders = new Map(rows.map((r) => [r.permission, new Set(r.roles)]));
+  const tokens = Object.fromEntries(
+    await Promise.all(ROLES.map(async (r) => [r, await userToken(w.a.users[r].id)] as const)),
+  ) as Record<Role, string>;
+  const attempts: Attempt[] = [];
+  for (const act of ACTIONS) {
+    assert.ok(holders.has(act.permission), `${act.name}: permission ${act.permission} exists`);
+    for (const role of ROLES.filter((r) => !holders.get(act.permission)!.has(r))) {
+      attempts.push({ who: role, token: tokens[role], what: act.name, fn: act.fn, method: act.method, path: act.path(w.ids), body: act.body?.(w) });
     }
-  },
-});
+  }
+  const permissionAttempts = attempts.length;
+  assert.ok(attempts.some((x) => x.who === "employee" && x.what === "approve a case"), "an employee tries to approve a case");
+  assert.ok(attempts.some((x) => x.who === "hr_manager" && x.what === "change a role"), "an HR manager tries to change a role");
+
+  // the hierarchy: nobody acts on, or makes, a role above their own
+  const t = w.ids.tenantId;
+  const member = (role: string) => `/tenants/${t}/members/${w.a.users[role as Role].id}`;
+  const invite = (role: string) => ({ email: `h-${crypto.randomUUID().slice(0, 6)}@sec-test.kazi.example`, role });
+  const hierarchy: Omit<Attempt, "token">[] = [
+    { who: "admin", what: "make an employee owner", fn: "admin", method: "PATCH", path: member("employee"), body: { role: "owner" } },
+    { who: "admin", what: "make itself owner", fn: "admin", method: "PATCH", path: member("admin"), body: { role: "owner" } },
+    { who: "admin", what: "demote the owner", fn: "admin", method: "PATCH", path: member("owner"), body: { role: "employee" } },
+    { who: "admin", what: "remove the owner", fn: "admin", method: "DELETE", path: member("owner") },
+    { who: "admin", what: "invite an owner", fn: "admin", method: "POST", path: `/tenants/${t}/invitations`, body: invite("owner") },
+    { who: "hr_manager", what: "invite an admin", fn: "admin", method: "POST", path: `/tenants/${t}/invitations`, body: invite("admin") },
+    { who: "hr_manager", what: "invite an owner", fn: "admin", method: "POST", path: `/tenants/${t}/invitations`, body: invite("owner") },
+    { who: "hr_manager", what: "make itself admin", fn: "admin", method: "PATCH", path: member("hr_manager"), body: { role: "admin" } },
+    { who: "employee", what: "make itself owner", fn: "admin", method: "PATCH", path: member("employee"), body: { role: "owner" } },
+    { who: "employee", what: "approve its own access grant decision", fn: "support", method: "POST", path: `/tenants/${t}/access-grants/${w.ids.grantId}/approve` },
+  ];
+  for (const h of hierarchy) attempts.push({ ...h, token: tokens[h.who as Role] });
+
+  // the support agent: an active grant for A shows masked data, never plaintext
+  const db = w.db;
+  const agentWith = async (state: "active" | "expired" | "revoked" | "denied" | "requested") => {
+    const { rows: [u] } = await sql<{ id: string }>`insert into auth.users (id, aud, role, email, email_confirmed_at, raw_app_meta_data, raw_user_meta_data)
+      values (gen_random_uuid(), 'authenticated', 'authenticated', ${`agent-${state}-${crypto.randomUUID().slice(0, 6)}@sec-test.kazi.example`}, now(), '{}', '{}') returning id`.execute(db);
+    await sql`insert into public.platform_staff (user_id, role) values (${u.id}, 'platform_support')`.execute(db);
+    await seedGrant(db, t, u.id, state, w.a.users.owner.id);
+    return { id: u.id, token: await userToken(u.id) };
+  };
+  const granted = (await agentWith("active")).token;
+  const overreach: Omit<Attempt, "token" | "who">[] = [
+    // reading one case under a grant is allowed (masked, audited as a grant use): checked below
+    ...ACTIONS.filter((a) => a.fn !== "support" && a.name !== "read an onboarding case"),
+    { name: "reveal a case's PII as its subject", fn: "onboarding", method: "POST", path: (i: VictimIds) => `/me/cases/${i.caseId}/reveal`, body: () => ({}) },
+  ].map((a) => ({ what: a.name, fn: a.fn, method: a.method, path: a.path(w.ids), body: a.body?.(w) }));
+  for (const o of overreach) attempts.push({ ...o, who: "agent with an active grant", token: granted });
+  const grantedView = await tagged("support", `/agent/tenants/${t}/employees`, { token: granted });
+  assert.equal(grantedView.status, 200, "under an active grant the agent sees the employee list");
+  const piiValues = w.a.employees.flatMap((e) => Object.values(e.pii));
+  assert.deepEqual(disclosed(JSON.stringify(grantedView.body), piiValues), [], "…masked: no plaintext PII");
+
+  const caseView = await tagged("onboarding", `/cases/${w.ids.caseId}`, { token: granted });
+  assert.equal(caseView.status, 200, "under an active grant the agent reads a case");
+  assert.deepEqual(disclosed(JSON.stringify(caseView.body), w.markers), [], "…masked");
+  assert.ok((await auditOf(w.db, caseView.requestId)).some((r) => r.action === "support_grant.used"), "…and the use of the grant is audited");
+
+  const grantRoutes = [
+    { what: "list employees", method: "GET", path: `/agent/tenants/${t}/employees` },
+    { what: "read a ticket", method: "GET", path: `/agent/tickets/${w.ids.ticketId}` },
+    { what: "reply to a ticket", method: "POST", path: `/agent/tickets/${w.ids.ticketId}/messages`, body: { body: "probe" } },
+    { what: "add an internal note", method: "POST", path: `/agent/tickets/${w.ids.ticketId}/messages`, body: { body: "probe", internal: true } },
+    { what: "change a ticket", method: "PATCH", path: `/agent/tickets/${w.ids.ticketId}`, body: { status: "closed" } },
+  ];
+  for (const state of ["expired", "revoked", "denied", "requested"] as const) {
+    const { token } = await agentWith(state);
+    for (const g of grantRoutes) attempts.push({ ...g, fn: "support", who: `agent with a ${state} grant`, token });
+  }
+  // a grant that expires while the agent works: valid a moment ago, expired now
+  const expiring = await agentWith("active");
+  assert.equal((await tagged("support", `/agent/tenants/${t}/employees`, { token: expiring.token })).status, 200);
+  await sql`update public.support_access_grants set expires_at = now() - interval '1 second'
+    where tenant_id = ${t}::uuid and support_user_id = ${expiring.id}::uuid`.execute(db);
+  for (const g of grantRoutes) attempts.push({ ...g, fn: "support", who: "agent whose grant just expired", token: expiring.token });
+
+  const before = await snapshotTenant(w.db, t);
+  const problems: string[] = [];
+  for (const a of attempts) await refused(w, a, problems);
+  assert.deepEqual(problems, [], "every attempt above rank is refused");
+  assert.equal(await snapshotTenant(w.db, t), before, "nothing of tenant A changed");
+  console.log(`privilege: ${attempts.length} attempts (${permissionAttempts} by permission, ${hierarchy.length} hierarchy, ${attempts.length - permissionAttempts - hierarchy.length} support)`);
+}));

@@ -6,8 +6,8 @@
 // read through private.tenant_key_rotations, which checks keys.rotate.
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { sql } from "kysely";
-import { type AuditSink, eventFrom, recordInTransaction } from "../../_shared/audit.ts";
-import type { AppEnv, RequestContext } from "../../_shared/context.ts";
+import { eventFrom, recordInTransaction } from "../../_shared/audit.ts";
+import type { AppEnv } from "../../_shared/context.ts";
 import { requestContext } from "../../_shared/context.ts";
 import { isCryptoError } from "../../_shared/crypto/errors.ts";
 import type { AnyDb } from "../../_shared/crypto/data-keys.ts";
@@ -18,7 +18,7 @@ import { idempotent } from "../../_shared/idempotency.ts";
 import { errorResponses } from "../../_shared/openapi.ts";
 import { validationHook } from "../../_shared/validation.ts";
 import type { AdminDeps } from "../deps.ts";
-import { asCaller } from "../../_shared/caller.ts";
+import { actingAuditSink, asCaller } from "../../_shared/caller.ts";
 import { iso, json, TenantParams } from "../schemas.ts";
 
 export const JobParams = TenantParams.extend({
@@ -114,13 +114,6 @@ async function jobsOf(trx: Trx, tenantId: string, jobId?: string): Promise<JobRo
   return rows;
 }
 
-/** Rotation events carry the acting user, ip and request id. */
-function actingSink(sink: AuditSink, ctx: RequestContext): AuditSink {
-  return {
-    record: (e) => sink.record({ ...eventFrom(ctx, e), actorId: ctx.caller?.userId ?? null, actorRole: ctx.caller?.role ?? null }),
-  };
-}
-
 export function keyRotationsRoutes(deps: AdminDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   const rotation = new KeyRotation(deps.db as unknown as AnyDb, deps.vault);
@@ -136,7 +129,7 @@ export function keyRotationsRoutes(deps: AdminDeps) {
     let announce: (jobId: string) => void = () => {};
     const announced = new Promise<string>((resolve) => (announce = resolve));
     const run = rotation.rotateTenantDataKey(tenantId, {
-      audit: actingSink(deps.audit, ctx),
+      audit: actingAuditSink(deps.audit, ctx),
       startedBy: ctx.caller?.userId,
       onProgress: (p) => announce(p.jobId),
     });

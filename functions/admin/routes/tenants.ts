@@ -1,5 +1,6 @@
 // Tenants: list the ones you can see (RLS: your memberships; platform admins
-// see all), and, for platform admins, create a tenant with its first owner. The database decides
+// see all), and, for platform admins, create a tenant with its first owner
+// and offboard one (soft delete, then crypto-shredding of its data keys). The database decides
 // who may (private.create_tenant_with_owner checks platform.tenants.manage on
 // live platform_staff rows). An existing user with the owner's email becomes
 // owner at once; otherwise an owner invitation is created and its token is
@@ -14,8 +15,11 @@ import { errorResponses } from "../../_shared/openapi.ts";
 import { decodeCursor, pageOf, pageQuerySchema } from "../../_shared/pagination.ts";
 import { validationHook } from "../../_shared/validation.ts";
 import type { AdminDeps } from "../deps.ts";
-import { asCaller } from "../../_shared/caller.ts";
-import { body, escapeLike, iso, json } from "../schemas.ts";
+import { actingAuditSink, asCaller } from "../../_shared/caller.ts";
+import { requestContext } from "../../_shared/context.ts";
+import { shredTenant } from "../../_shared/crypto/shredding.ts";
+import { errors } from "../../_shared/errors.ts";
+import { body, escapeLike, iso, json, Reason, TenantParams } from "../schemas.ts";
 
 export const CreateTenant = z.object({
   name: z.string().trim().min(1).max(200),
@@ -64,6 +68,26 @@ const listTenantsRoute = createRoute({
     200: json(TenantPage, "A page of tenants"),
     ...errorResponses(400, 401),
   },
+});
+
+export const OffboardTenant = z.object({
+  confirm_slug: z.string().min(1).max(63).openapi({ description: "The tenant's slug, typed again: the operation cannot be undone" }),
+  reason: Reason,
+}).openapi("OffboardTenant");
+
+export const TenantOffboarded = z.object({
+  tenant_id: z.uuid(),
+  slug: z.string(),
+  deleted_at: z.string(),
+  keys_destroyed: z.number().int().openapi({ description: "Data keys destroyed by this call (0 when a retry finds them gone)" }),
+}).openapi("TenantOffboarded");
+
+const offboardTenantRoute = createRoute({
+  method: "post",
+  path: "/tenants/{tenantId}/offboarding",
+  summary: "Offboard a tenant (platform admins only): soft-delete it and destroy its data keys, so its PII is unreadable forever; audit rows stay",
+  request: { params: TenantParams, body: body(OffboardTenant) },
+  responses: { 200: json(TenantOffboarded, "Offboarded"), ...errorResponses(400, 401, 403, 404, 422) },
 });
 
 const INVITATION_DAYS = 14;
@@ -119,6 +143,43 @@ export function tenantsRoutes(deps: AdminDeps) {
         invitation_token: created.r.invitation_id ? token : null,
       },
     }, 201);
+  });
+
+  // The soft delete commits first: from then on RLS hides the tenant's rows
+  // from every member. The keys are destroyed after it, outside the caller's
+  // transaction (they live in a private table); a failure there is retried by
+  // calling again, which finds the tenant already deleted and shreds what is left.
+  app.openapi(offboardTenantRoute, async (c) => {
+    const { tenantId } = c.req.valid("param");
+    const { confirm_slug, reason } = c.req.valid("json");
+    const attempt = { action: "tenant.offboarded", tenantId, resourceType: "tenant", resourceId: tenantId };
+    const tenant = await asCaller(deps, c, attempt, async (trx, ctx) => {
+      const { rows: [may] } = await sql<{ ok: boolean }>`
+        select private.has_platform_permission('platform.tenants.manage') as ok`.execute(trx);
+      if (!may?.ok) {
+        throw errors.forbidden("Only platform admins can offboard a tenant.", {
+          permission: "platform.tenants.manage",
+          reason: "missing_permission",
+        });
+      }
+      const found = await trx.selectFrom("tenants").select(["id", "slug"]).where("id", "=", tenantId).executeTakeFirst();
+      if (!found) throw errors.notFound("tenant");
+      if (found.slug !== confirm_slug) {
+        throw errors.businessRule("confirm_slug does not match the tenant's slug.", { field: "confirm_slug" });
+      }
+      const row = await trx.updateTable("tenants").set({ deleted_at: sql`coalesce(deleted_at, now())` })
+        .where("id", "=", tenantId).returning(["id", "slug", "deleted_at"]).executeTakeFirstOrThrow();
+      await recordInTransaction(trx, eventFrom(ctx, { ...attempt, details: { slug: row.slug, reason } }));
+      return row;
+    });
+    const ctx = requestContext(c);
+    const { keysDestroyed } = await shredTenant(deps.vault, tenantId, actingAuditSink(deps.audit, ctx));
+    return c.json({
+      tenant_id: tenant.id,
+      slug: tenant.slug,
+      deleted_at: iso(tenant.deleted_at)!,
+      keys_destroyed: keysDestroyed,
+    }, 200);
   });
 
   return app;

@@ -32,6 +32,7 @@ const O = onboarding, SS = supportShared;
 export const adminRouteSchemas = {
   createTenant: { body: tenants.CreateTenant, response: tenants.TenantCreated },
   listTenants: { query: tenants.ListQuery, response: tenants.TenantPage },
+  offboardTenant: { params: TenantParams, body: tenants.OffboardTenant, response: tenants.TenantOffboarded },
   listMembers: { params: TenantParams, response: members.MemberList },
   changeMemberRole: { params: MemberParams, body: members.RoleBody, response: members.Membership },
   removeMember: { params: MemberParams, response: members.Removed },

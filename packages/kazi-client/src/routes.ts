@@ -15,6 +15,7 @@ export const ROUTES = {
   admin: {
     createTenant: { method: "post", path: "/tenants" },
     listTenants: { method: "get", path: "/tenants" },
+    offboardTenant: { method: "post", path: "/tenants/{tenantId}/offboarding" },
     listMembers: { method: "get", path: "/tenants/{tenantId}/members" },
     changeMemberRole: { method: "patch", path: "/tenants/{tenantId}/members/{userId}" },
     removeMember: { method: "delete", path: "/tenants/{tenantId}/members/{userId}" },
