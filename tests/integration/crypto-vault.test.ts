@@ -267,6 +267,42 @@ dbTest("unwrapped keys are cached for a bounded time and count", async ({ db }) 
   await assert.rejects(vault.decryptField(ref), (e) => isCryptoError(e) && e.code === "key_unavailable");
 });
 
+dbTest("list masks are cached per place and ciphertext: a repeat skips decryption, a moved or changed ciphertext and a destroyed key do not", async ({ db }) => {
+  let now = 1_000_000;
+  const vault = PiiVault.create(db, testConfig({ KAZI_DEK_CACHE_TTL_MS: "1000" }), () => now);
+  let decryptions = 0;
+  const decrypt = vault.decryptField.bind(vault);
+  vault.decryptField = (ref) => (decryptions++, decrypt(ref));
+  const tenantId = await createTenant(db);
+  const a = await insertEmployee(vault, db, tenantId);
+  const b = await insertEmployee(vault, db, tenantId, { kra_pin: "A987654321B", national_id: "23456789", phone: "0722345678", bank_account: "0123456789013" });
+  const ref = { tenantId, table: "employees", field: "kra_pin" as const, rowId: a, ciphertext: await readCipher(db, "employees", "kra_pin", a) };
+  assert.equal(await vault.maskedField(ref), "A12******9B");
+  assert.equal(await vault.maskedField(ref), "A12******9B");
+  assert.equal(decryptions, 1, "the second list of the same value is served from the cache");
+  await assert.rejects(vault.maskedField({ ...ref, rowId: b }), isIntegrity, "moved to another row: decrypted, and refused");
+  await assert.rejects(vault.maskedField({ ...ref, field: "national_id" }), isIntegrity, "moved to another column");
+  const changed = ref.ciphertext.slice();
+  changed[changed.length - 1] ^= 1;
+  await assert.rejects(vault.maskedField({ ...ref, ciphertext: changed }), isIntegrity, "a changed ciphertext misses");
+  now += 1001;
+  decryptions = 0;
+  assert.equal(await vault.maskedField(ref), "A12******9B");
+  assert.equal(decryptions, 1, "expired with the data-key TTL");
+  await vault.keys.destroyTenant(tenantId);
+  await assert.rejects(vault.maskedField(ref), (e) => isCryptoError(e) && e.code === "key_unavailable", "a destroyed key ends its masks");
+  const off = PiiVault.create(db, testConfig({ KAZI_MASK_CACHE_MAX: "0" }));
+  const kept = await createTenant(db);
+  const c = await insertEmployee(off, db, kept);
+  let offDecryptions = 0;
+  const offDecrypt = off.decryptField.bind(off);
+  off.decryptField = (r) => (offDecryptions++, offDecrypt(r));
+  const cRef = { tenantId: kept, table: "employees", field: "phone" as const, rowId: c, ciphertext: await readCipher(db, "employees", "phone", c) };
+  await off.maskedField(cRef);
+  await off.maskedField(cRef);
+  assert.equal(offDecryptions, 2, "KAZI_MASK_CACHE_MAX=0 turns it off");
+});
+
 dbTest("crypto-shredding a tenant: keys destroyed, its PII unreadable, other tenants untouched", async ({ db }) => {
   const config = testConfig();
   const vault = PiiVault.create(db, config);

@@ -10,6 +10,7 @@
  *   KAZI_DEK_RESERVE_BATCH    encryptions reserved per DB round trip  (default 1000)
  *   KAZI_DEK_CACHE_TTL_MS     unwrapped data key cache TTL           (default 300000)
  *   KAZI_DEK_CACHE_MAX        unwrapped data key cache entries       (default 1000)
+ *   KAZI_MASK_CACHE_MAX       masked values kept for lists, 0 = off  (default 50000; same TTL as data keys)
  */
 import { z } from "zod";
 import { base64ToBytes } from "./bytes.ts";
@@ -23,6 +24,7 @@ export interface CryptoConfig {
   reserveBatch: number;
   cacheTtlMs: number;
   cacheMaxEntries: number;
+  maskCacheMaxEntries: number;
 }
 
 const version = z.coerce.number().int().min(1).max(0xffffffff);
@@ -65,6 +67,7 @@ const schema = z.object({
   KAZI_DEK_RESERVE_BATCH: positive(1000, 1_000_000),
   KAZI_DEK_CACHE_TTL_MS: positive(300_000),
   KAZI_DEK_CACHE_MAX: positive(1000),
+  KAZI_MASK_CACHE_MAX: z.coerce.number().int().min(0).max(10_000_000).default(50_000),
 });
 
 /** Parses the environment (or any record). Throws crypto_config_error, naming only variables. */
@@ -95,6 +98,7 @@ export function loadCryptoConfig(env: Record<string, string | undefined>): Crypt
     reserveBatch: Math.min(c.KAZI_DEK_RESERVE_BATCH, c.KAZI_DEK_MAX_ENCRYPTIONS),
     cacheTtlMs: c.KAZI_DEK_CACHE_TTL_MS,
     cacheMaxEntries: c.KAZI_DEK_CACHE_MAX,
+    maskCacheMaxEntries: c.KAZI_MASK_CACHE_MAX,
   };
 }
 

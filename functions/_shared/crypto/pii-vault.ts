@@ -20,7 +20,8 @@ import type { CryptoConfig } from "./config.ts";
 import { type AnyDb, DataKeyStore } from "./data-keys.ts";
 import { openField, sealField } from "./field-cipher.ts";
 import { KekRing } from "./kek.ts";
-import type { Place } from "./format.ts";
+import { type Place, peekKeyVersion } from "./format.ts";
+import { MaskCache } from "./mask-cache.ts";
 
 export interface FieldRef {
   tenantId: string;
@@ -41,10 +42,12 @@ export interface EncryptedField {
 export class PiiVault {
   readonly keys: DataKeyStore;
   readonly blind: BlindIndexer;
+  readonly #masks: MaskCache;
 
-  constructor(keys: DataKeyStore, blind: BlindIndexer) {
+  constructor(keys: DataKeyStore, blind: BlindIndexer, masks = new MaskCache({ ttlMs: 0, maxEntries: 0 })) {
     this.keys = keys;
     this.blind = blind;
+    this.#masks = masks;
   }
 
   static create(db: AnyDb, config: CryptoConfig, now?: () => number): PiiVault {
@@ -56,7 +59,8 @@ export class PiiVault {
       cacheMaxEntries: config.cacheMaxEntries,
       ...(now ? { now } : {}),
     });
-    return new PiiVault(keys, new BlindIndexer(config.blindIndexKey));
+    const masks = new MaskCache({ ttlMs: config.cacheTtlMs, maxEntries: config.maskCacheMaxEntries, ...(now ? { now } : {}) });
+    return new PiiVault(keys, new BlindIndexer(config.blindIndexKey), masks);
   }
 
   async encryptField(ref: FieldRef & { value: string }): Promise<EncryptedField> {
@@ -80,9 +84,18 @@ export class PiiVault {
     return await this.blind.compute(ref.tenantId, ref.field, normaliseField(ref.field, ref.value));
   }
 
-  /** Decrypts then masks: what a list shows. */
+  /** Decrypts then masks: what a list shows (cached, see mask-cache.ts). */
   async maskedField(ref: FieldRef & { ciphertext: Uint8Array }): Promise<string> {
-    return maskField(ref.field, await this.decryptField(ref));
+    const id = MaskCache.keyOf(placeOf(ref), ref.ciphertext);
+    const hit = this.#masks.get(id);
+    if (hit !== undefined) {
+      // Only while this process can still get the data key: a destroyed key ends its masks.
+      await this.keys.forDecryption(ref.tenantId, peekKeyVersion(ref.ciphertext));
+      return hit;
+    }
+    const masked = maskField(ref.field, await this.decryptField(ref));
+    this.#masks.set(id, masked);
+    return masked;
   }
 }
 
