@@ -2,7 +2,7 @@
 // database of its own; each prints a markdown section of ratios measured in
 // one run, collected into bench/results.md under one summary table built
 // from the `BENCH_SUMMARY {json}` line each bench prints (bench/lib/bench-summary.ts).
-import { readdirSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { runMain, say } from "./lib/cli.ts";
 import { provision } from "./lib/provision.ts";
 import { createMigratedDatabase } from "./lib/test-database.ts";
@@ -12,7 +12,7 @@ import { bin } from "./lib/paths.ts";
 import { startFunctions } from "./lib/functions-server.ts";
 import { functionEnv } from "./lib/function-env.ts";
 import { freePort } from "./lib/ports.ts";
-import { resultsMarkdown, splitSummary, type BenchResult } from "../bench/lib/results-markdown.ts";
+import { readmeWithResults, resultsMarkdown, splitSummary, type BenchResult } from "../bench/lib/results-markdown.ts";
 
 // Function settings a bench needs beyond the defaults. The API bench reveals
 // thousands of fields a second as 50 admins: the reveal limit (10 a minute per
@@ -60,7 +60,13 @@ await runMain(async () => {
   } finally {
     await server.stop();
   }
-  writeFileSync("bench/results.md", resultsMarkdown(results, new Date()));
+  const when = new Date();
+  writeFileSync("bench/results.md", resultsMarkdown(results, when));
   say("wrote bench/results.md");
+  // The README's table is the whole suite's: a filtered run leaves it alone.
+  if (!only.length) {
+    writeFileSync("README.md", readmeWithResults(readFileSync("README.md", "utf8"), results, when));
+    say("updated the benchmark table in README.md");
+  }
   if (results.some((r) => r.code !== 0)) process.exit(1);
 });

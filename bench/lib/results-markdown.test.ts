@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { summaryLine } from "./bench-summary.ts";
-import { resultsMarkdown, splitSummary } from "./results-markdown.ts";
+import { README_END, README_START, readmeWithResults, resultsMarkdown, splitSummary } from "./results-markdown.ts";
 import { openLoopSummaryRow } from "./open-loop.ts";
 
 Deno.test("splitSummary takes the BENCH_SUMMARY line out of the output and parses it", () => {
@@ -52,4 +52,18 @@ Deno.test("resultsMarkdown: the open-loop save row sits next to the saturated on
     "| api | save onboarding details: API p99, saturated (closed loop, 50 connections always busy) | 533 ms | < 100 ms | **no** |",
     "| api | save onboarding details: API p99 at 32 req/s offered over 50 connections (25% of saturation, 128 req/s), the highest offered rate under 100 ms | 43 ms (p50 15 ms, 32 req/s achieved) | < 100 ms | yes |",
   ]);
+});
+
+Deno.test("readmeWithResults replaces only the marked section with the summary table, and refuses a README without it", () => {
+  const results = [{ file: "rls.bench.ts", code: 0, seconds: 5, body: "", rows: [{ measure: "list", value: "1.1×", target: "≤ 1.2×", met: true }] }];
+  const when = new Date("2026-11-27T00:00:00Z");
+  const readme = `# Kazi\n\n## Benchmarks\n${README_START}\nold table\n${README_END}\n\n## Next\n`;
+  const out = readmeWithResults(readme, results, when);
+  assert.ok(out.startsWith("# Kazi\n\n## Benchmarks\n"));
+  assert.ok(out.endsWith(`${README_END}\n\n## Next\n`));
+  assert.ok(!out.includes("old table"));
+  assert.ok(out.includes("| rls | list | 1.1× | ≤ 1.2× | yes |"));
+  assert.ok(out.includes("2026-11-27"));
+  assert.equal(readmeWithResults(out, results, when), out, "idempotent");
+  assert.throws(() => readmeWithResults("# no markers\n", results, when), /bench-results:start/);
 });

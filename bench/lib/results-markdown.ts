@@ -35,12 +35,9 @@ export function splitSummary(output: string): { body: string; rows: SummaryRow[]
 const cell = (s: string) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
 const metCell = (met: boolean | null) => (met === null ? "—" : met ? "yes" : "**no**");
 
-export function resultsMarkdown(results: BenchResult[], when: Date): string {
+/** The summary table: one row per BENCH_SUMMARY row of every bench, failures and missing summaries named. */
+export function summaryTable(results: BenchResult[]): string[] {
   const lines = [
-    "# Benchmark results",
-    "",
-    `Measured by \`npm run bench\` on ${when.toISOString().slice(0, 10)}; each bench on a fresh database, ratios of two measurements interleaved in the same run.`,
-    "",
     "| bench | measure | result | target | met |",
     "|---|---|---|---|---|",
   ];
@@ -55,8 +52,28 @@ export function resultsMarkdown(results: BenchResult[], when: Date): string {
       lines.push(`| ${name} | ${cell(row.measure)} | ${cell(row.value)} | ${cell(row.target)} | ${metCell(row.met)} |`);
     }
   }
+  return lines;
+}
+
+const measuredOn = (when: Date) =>
+  `Measured by \`npm run bench\` on ${when.toISOString().slice(0, 10)}; each bench on a fresh database, ratios of two measurements interleaved in the same run.`;
+
+export function resultsMarkdown(results: BenchResult[], when: Date): string {
+  const lines = ["# Benchmark results", "", measuredOn(when), "", ...summaryTable(results)];
   for (const r of results) {
     lines.push("", `## ${r.file}`, "", `(${r.seconds.toFixed(0)} s${r.code !== 0 ? `, exit code ${r.code}` : ""})`, "", r.body);
   }
   return `${lines.join("\n")}\n`;
+}
+
+export const README_START = "<!-- bench-results:start -->";
+export const README_END = "<!-- bench-results:end -->";
+
+/** The README with the text between its bench-results markers replaced by this run's summary table. */
+export function readmeWithResults(readme: string, results: BenchResult[], when: Date): string {
+  const start = readme.indexOf(README_START);
+  const end = readme.indexOf(README_END);
+  if (start < 0 || end < start) throw new Error(`README.md has no ${README_START} … ${README_END} section`);
+  const section = ["", `${measuredOn(when)} Details per bench: [bench/results.md](bench/results.md).`, "", ...summaryTable(results), ""];
+  return readme.slice(0, start + README_START.length) + section.join("\n") + readme.slice(end);
 }
