@@ -74,6 +74,6 @@ export function readmeWithResults(readme: string, results: BenchResult[], when: 
   const start = readme.indexOf(README_START);
   const end = readme.indexOf(README_END);
   if (start < 0 || end < start) throw new Error(`README.md has no ${README_START} … ${README_END} section`);
-  const section = ["", `${measuredOn(when)} Details per bench: [bench/results.md](bench/results.md).`, "", ...summaryTable(results), ""];
+  const section = ["", "", `${measuredOn(when)} Details per bench: [bench/results.md](bench/results.md).`, "", ...summaryTable(results), "", ""];
   return readme.slice(0, start + README_START.length) + section.join("\n") + readme.slice(end);
 }

@@ -2,7 +2,8 @@
 // the README's examples, and the file the schema-change test type-checks
 // (a renamed server field must break these lines). Each @ts-expect-error
 // proves the client refuses a call the server's schema would refuse.
-import { createKaziClient, isKaziApiError, type KaziClient } from "../src/mod.ts";
+import type { SupabaseClient } from "@supabase/supabase-js";
+import { createKaziClient, type Database, isKaziApiError, type KaziClient } from "../src/mod.ts";
 
 export function portalClient(token: string): KaziClient {
   return createKaziClient({ baseUrl: "/functions/v1", accessToken: () => token });
@@ -63,4 +64,14 @@ export function refusedByTheTypes(kazi: KaziClient) {
   void kazi.support.openTicket({ params: { tenantId: "t" }, body: { subject: "s", body: "b", priority: "asap" } });
   // listMyCases needs no input at all
   void kazi.onboarding.listMyCases();
+}
+
+/** Ordinary rows go straight to PostgREST, typed by the generated Database type (RLS decides what comes back). */
+export async function myTicketSubjects(supabase: SupabaseClient<Database>, tenantId: string): Promise<string[]> {
+  const { data, error } = await supabase.from("support_tickets").select("subject, status").eq("tenant_id", tenantId);
+  if (error) throw error;
+  // @ts-expect-error: subject is a string column
+  const wrong: number = data[0].subject;
+  void wrong;
+  return data.map((t) => t.subject);
 }
