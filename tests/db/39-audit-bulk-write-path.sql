@@ -64,7 +64,9 @@ select is((select count(*)::int from written where action = 'row.update' and res
   'a changed key records the new image under the new id');
 select is((select count(*)::int from written where action = 'row.delete' and old_values ->> 'phone_ciphertext' = '[redacted]'), 4,
   'deleted rows are redacted');
-select is((select count(*)::int from written as w where w::text ~* '(c0ffee|beef)'), 0,
+-- (the hashes are left out: their hex digits may spell beef by chance)
+select is((select count(*)::int from written as w
+            where (pg_catalog.to_jsonb(w) - 'hash' - 'prev_hash' - 'row_hash')::text ~* '(c0ffee|beef)'), 0,
   'no ciphertext appears in any audit row');
 
 select * from finish();

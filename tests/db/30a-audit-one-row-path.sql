@@ -1,0 +1,66 @@
+-- The one-row write path (20261126003500_audit_faster_writes, inline in
+-- audit.row_change): a one-row insert or delete records every current column
+-- (added, dropped and renamed columns at once), protected ones redacted, with
+-- the request context; one-row updates record exactly the changed columns,
+-- redacted; every row hashes as audit.event_hash says and the chain verifies.
+begin;
+select plan(10);
+
+create table public.cache_probe (
+  id integer primary key,
+  tenant_id uuid,
+  name text,
+  phone_ciphertext bytea,
+  updated_at timestamptz not null default now()
+);
+select audit.track('public.cache_probe');
+select set_config('request.jwt.claims', '{"sub":"22222222-2222-4222-8222-222222222222","role":"authenticated"}', true);
+select set_config('request.headers', '{"x-forwarded-for":"198.51.100.7","user-agent":"cache probe","x-request-id":"req-cache"}', true);
+
+insert into public.cache_probe (id, tenant_id, name, phone_ciphertext) values (1, 'c4c4c4c4-0000-4000-8000-000000000000', 'one', '\x01');
+select results_eq($$select changed_columns, new_values - 'updated_at', actor_id::text, host(ip_address), user_agent, request_id
+                      from audit.events where resource_type = 'cache_probe' and resource_id = '1'$$,
+  $$values (array['id', 'name', 'phone_ciphertext', 'tenant_id', 'updated_at'],
+            '{"id": 1, "name": "one", "tenant_id": "c4c4c4c4-0000-4000-8000-000000000000", "phone_ciphertext": "[redacted]"}'::jsonb,
+            '22222222-2222-4222-8222-222222222222', '198.51.100.7', 'cache probe', 'req-cache')$$,
+  'a one-row insert records every column, the protected one redacted, and the request context');
+alter table public.cache_probe add column api_token text, add column note text;
+insert into public.cache_probe (id, tenant_id, name, api_token, note) values (2, 'c4c4c4c4-0000-4000-8000-000000000000', 'two', 's3cr3t', 'n');
+select is((select changed_columns from audit.events where resource_type = 'cache_probe' and resource_id = '2'),
+  array['api_token', 'id', 'name', 'note', 'phone_ciphertext', 'tenant_id', 'updated_at'], 'added columns are recorded at once');
+select is((select new_values -> 'api_token' from audit.events where resource_type = 'cache_probe' and resource_id = '2'),
+  '"[redacted]"'::jsonb, 'an added protected column is redacted');
+
+insert into public.cache_probe (id, tenant_id, name, api_token) values (3, 'c4c4c4c4-0000-4000-8000-000000000000', 'three', 'x');
+alter table public.cache_probe drop column note;
+alter table public.cache_probe rename column name to full_name;
+delete from public.cache_probe where id = 3;
+select results_eq($$select changed_columns, old_values -> 'api_token', old_values ->> 'full_name'
+                      from audit.events where resource_type = 'cache_probe' and resource_id = '3' and action = 'row.delete'$$,
+  $$values (array['api_token', 'full_name', 'id', 'phone_ciphertext', 'tenant_id', 'updated_at'], '"[redacted]"'::jsonb, 'three')$$,
+  'a one-row delete after dropping and renaming columns records the current columns');
+
+update public.cache_probe set phone_ciphertext = '\x02', full_name = 'uno' where id = 1;
+select results_eq($$select changed_columns, old_values, new_values
+                      from audit.events where resource_type = 'cache_probe' and resource_id = '1' and action = 'row.update'$$,
+  $$values (array['full_name', 'phone_ciphertext'], '{"full_name": "one", "phone_ciphertext": "[redacted]"}'::jsonb,
+            '{"full_name": "uno", "phone_ciphertext": "[redacted]"}'::jsonb)$$,
+  'a one-row update records exactly the changed columns, protected ones redacted on both sides');
+update public.cache_probe set updated_at = updated_at + interval '1 minute' where id = 1;
+select is((select count(*)::int from audit.events where resource_type = 'cache_probe' and action = 'row.update'), 1,
+  'an update of updated_at alone writes no event');
+update public.cache_probe set id = 10 where id = 2;
+select is((select count(*)::int from audit.events where resource_type = 'cache_probe' and action = 'row.update'
+            and resource_id in ('2', '10')), 2, 'a one-row update of the primary key records the old and the new image');
+
+select is((select count(*)::int from audit.events where resource_type = 'cache_probe'
+            and row_hash is distinct from audit.event_hash(id, occurred_at, tenant_id, actor_id, actor_role, action,
+                    resource_type, resource_id, ip_address, user_agent, request_id, outcome, changed_columns,
+                    old_values, new_values, details, chain_lane, chain_seq, link_size)), 0,
+  'every row_hash is audit.event_hash of the stored row');
+select is(audit.verify_chain('c4c4c4c4-0000-4000-8000-000000000000'), null, 'the tenant chain verifies');
+select is((select count(distinct chain_lane)::int from audit.events where tenant_id = 'c4c4c4c4-0000-4000-8000-000000000000'), 1,
+  'one transaction keeps one lane of its chain');
+
+select * from finish();
+rollback;
