@@ -184,3 +184,17 @@ Deno.test({
     }
   },
 });
+
+Deno.test("bytea text parsing: the native hex path gives the Buffer pg's own parser gives", async () => {
+  const pg = (await import("pg")).default;
+  const { parseByteaText, poolTypes } = await import("./db.ts");
+  const original = pg.types.getTypeParser(17, "text");
+  for (const text of ["\\x", "\\x00ff10", "\\xDEADbeef", "abc\\\\def\\001", ""]) {
+    const a = original(text) as Uint8Array;
+    const b = parseByteaText(text) as Uint8Array;
+    assert.equal(b.constructor, a.constructor, text);
+    assert.deepEqual([...b], [...a], text);
+  }
+  assert.equal(poolTypes.getTypeParser(17, "text"), parseByteaText);
+  assert.equal(poolTypes.getTypeParser(1184, "text"), pg.types.getTypeParser(1184, "text"), "other types as pg parses them");
+});

@@ -5,7 +5,7 @@ import type { PiiVault } from "../_shared/crypto/pii-vault.ts";
 import type { Trx } from "../_shared/db.ts";
 import type { PiiField } from "../_shared/pii/fields.ts";
 import { maskRow } from "../_shared/pii-masking.ts";
-import { type EmployeeView, iso } from "./schemas.ts";
+import type { EmployeeView } from "./schemas.ts";
 
 export interface EmployeeRow {
   id: string;
@@ -26,12 +26,22 @@ export interface EmployeeRow {
   national_id_ciphertext: Uint8Array | null;
   phone_ciphertext: Uint8Array | null;
   bank_account_ciphertext: Uint8Array | null;
-  created_at: Date;
-  updated_at: Date;
-  deleted_at: Date | null;
+  /** ISO 8601 UTC with milliseconds, as Date.prototype.toISOString writes it (see isoText). */
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
 }
 
-/** The employees select with every column a view needs (dates as ISO text). */
+/**
+ * A timestamptz as the API shows it, formatted by Postgres exactly as
+ * `Date.prototype.toISOString()` would (UTC, milliseconds truncated, `Z`),
+ * so a page of rows is not parsed into Dates only to be formatted again.
+ */
+function isoText(column: "created_at" | "updated_at" | "deleted_at") {
+  return sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`.as(column);
+}
+
+/** The employees select with every column a view needs (dates and timestamps as ISO text). */
 export function selectEmployees(trx: Trx) {
   return trx.selectFrom("employees").select([
     "id",
@@ -52,9 +62,9 @@ export function selectEmployees(trx: Trx) {
     "national_id_ciphertext",
     "phone_ciphertext",
     "bank_account_ciphertext",
-    "created_at",
-    "updated_at",
-    "deleted_at",
+    isoText("created_at"),
+    isoText("updated_at"),
+    isoText("deleted_at"),
   ]);
 }
 
@@ -81,8 +91,8 @@ export async function toView(vault: PiiVault, row: EmployeeRow): Promise<Employe
     branch_code: row.branch_code,
     masked,
     pii_unavailable: unavailable,
-    created_at: iso(row.created_at)!,
-    updated_at: iso(row.updated_at)!,
-    deleted_at: iso(row.deleted_at),
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    deleted_at: row.deleted_at,
   };
 }

@@ -55,7 +55,14 @@ export function hexToBytes(hex: string): Uint8Array {
   return out;
 }
 
+// Native Uint8Array.prototype.toHex / toBase64 (V8 ≥ 13.x, Deno 2.x) where present: same output, no per-byte strings.
+type NativeEncoders = { toHex?: () => string; toBase64?: () => string };
+const nativeEncoders = Uint8Array.prototype as unknown as NativeEncoders;
+const hasToHex = typeof nativeEncoders.toHex === "function";
+const hasToBase64 = typeof nativeEncoders.toBase64 === "function";
+
 export function bytesToHex(b: Uint8Array): string {
+  if (hasToHex) return (b as unknown as Required<NativeEncoders>).toHex();
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
@@ -67,6 +74,7 @@ export function base64ToBytes(s: string): Uint8Array {
 }
 
 export function bytesToBase64(b: Uint8Array): string {
+  if (hasToBase64) return (b as unknown as Required<NativeEncoders>).toBase64();
   let s = "";
   for (const x of b) s += String.fromCharCode(x);
   return btoa(s);
