@@ -75,6 +75,13 @@ export async function requirePermission(trx: Trx, tenantId: string, permission: 
   }
 }
 
+/** 403 unless the caller holds the platform permission (live platform_staff rows; no tenant role carries one). */
+export async function requirePlatformPermission(trx: Trx, permission: string, message: string): Promise<void> {
+  const { rows: [r] } = await sql<{ ok: boolean }>`
+    select private.has_platform_permission(${permission}::text) as ok`.execute(trx);
+  if (r?.ok !== true) throw errors.forbidden(message, { permission, reason: "missing_permission" });
+}
+
 /** A sink for work that outlives the caller's transaction (rotation, shredding): its events still name the caller, ip and request. */
 export function actingAuditSink(sink: AuditSink, ctx: RequestContext): AuditSink {
   return {

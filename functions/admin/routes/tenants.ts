@@ -15,7 +15,7 @@ import { errorResponses } from "../../_shared/openapi.ts";
 import { decodeCursor, pageOf, pageQuerySchema } from "../../_shared/pagination.ts";
 import { validationHook } from "../../_shared/validation.ts";
 import type { AdminDeps } from "../deps.ts";
-import { actingAuditSink, asCaller } from "../../_shared/caller.ts";
+import { actingAuditSink, asCaller, requirePlatformPermission } from "../../_shared/caller.ts";
 import { requestContext } from "../../_shared/context.ts";
 import { shredTenant } from "../../_shared/crypto/shredding.ts";
 import { errors } from "../../_shared/errors.ts";
@@ -154,14 +154,7 @@ export function tenantsRoutes(deps: AdminDeps) {
     const { confirm_slug, reason } = c.req.valid("json");
     const attempt = { action: "tenant.offboarded", tenantId, resourceType: "tenant", resourceId: tenantId };
     const tenant = await asCaller(deps, c, attempt, async (trx, ctx) => {
-      const { rows: [may] } = await sql<{ ok: boolean }>`
-        select private.has_platform_permission('platform.tenants.manage') as ok`.execute(trx);
-      if (!may?.ok) {
-        throw errors.forbidden("Only platform admins can offboard a tenant.", {
-          permission: "platform.tenants.manage",
-          reason: "missing_permission",
-        });
-      }
+      await requirePlatformPermission(trx, "platform.tenants.manage", "Only platform admins can offboard a tenant.");
       const found = await trx.selectFrom("tenants").select(["id", "slug"]).where("id", "=", tenantId).executeTakeFirst();
       if (!found) throw errors.notFound("tenant");
       if (found.slug !== confirm_slug) {
