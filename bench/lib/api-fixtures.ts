@@ -90,7 +90,9 @@ export async function createApiFixture(
       ], rows);
     }
     await client.query("set session_replication_role = origin");
-    await client.query("vacuum analyze public.employees, public.memberships, public.onboarding_cases");
+    // the triggers that keep tenant access as rows were off for the load
+    await client.query("select private.rebuild_tenant_access()");
+    await client.query("vacuum analyze public.employees, public.memberships, public.onboarding_cases, private.tenant_access");
     return { tenantId, admins, employees, hires };
   } finally {
     client.release();

@@ -254,6 +254,19 @@ export interface PrivateRateLimitWindows {
   window_start: Timestamp;
 }
 
+export interface PrivateTenantAccess {
+  created_at: Generated<Timestamp>;
+  expires_at: Timestamp | null;
+  permission: string;
+  tenant_id: string;
+  user_id: string;
+}
+
+export interface PrivateTenantAccessRefreshes {
+  refreshed_at: Generated<Timestamp>;
+  user_id: string;
+}
+
 export interface PrivateTenantDataKeys {
   created_at: Generated<Timestamp>;
   destroyed_at: Timestamp | null;
@@ -366,6 +379,8 @@ export interface DB {
   "private.idempotency_keys": PrivateIdempotencyKeys;
   "private.key_rotation_jobs": PrivateKeyRotationJobs;
   "private.rate_limit_windows": PrivateRateLimitWindows;
+  "private.tenant_access": PrivateTenantAccess;
+  "private.tenant_access_refreshes": PrivateTenantAccessRefreshes;
   "private.tenant_data_keys": PrivateTenantDataKeys;
   profiles: Profiles;
   role_permissions: RolePermissions;

@@ -77,9 +77,10 @@ insert into tests.visibility values
   ('platform_staff', '00000000-0000-0000-0000-00000000c003', 'staff_support_expired', 'support_expired platform_admin service_role'),
   ('platform_staff', '00000000-0000-0000-0000-00000000c004', 'staff_platform_admin', 'platform_admin service_role'),
   ('platform_staff', '00000000-0000-0000-0000-00000000c005', 'staff_spare', 'platform_admin service_role'),
-  ('employees', '20000000-0000-0000-0000-0000000000a1', 'employee_a1_linked', '@a_mgr employee_a support_active service_role'),
+  -- linked employees read their own record through public.my_employee_records() (tests/db/18), not the table
+  ('employees', '20000000-0000-0000-0000-0000000000a1', 'employee_a1_linked', '@a_mgr support_active service_role'),
   ('employees', '20000000-0000-0000-0000-0000000000a2', 'employee_a2', '@a_mgr support_active service_role'),
-  ('employees', '20000000-0000-0000-0000-0000000000b1', 'employee_b1_linked', '@b_mgr employee_b service_role'),
+  ('employees', '20000000-0000-0000-0000-0000000000b1', 'employee_b1_linked', '@b_mgr service_role'),
   ('employees', '20000000-0000-0000-0000-0000000000b2', 'employee_b2', '@b_mgr service_role'),
   ('invitations', '30000000-0000-0000-0000-0000000000a1', 'invitation_a', '@a_mgr service_role'),
   ('invitations', '30000000-0000-0000-0000-0000000000b1', 'invitation_b', '@b_mgr service_role'),

@@ -714,6 +714,42 @@ export type Database = {
           isSetofReturn: true
         }
       }
+      my_employee_records: {
+        Args: Record<PropertyKey, never>
+        Returns: {
+          bank_account_blind_index: string | null
+          bank_account_ciphertext: string | null
+          bank_code: string | null
+          branch_code: string | null
+          created_at: string
+          date_of_birth: string | null
+          deleted_at: string | null
+          department: string | null
+          employee_number: string
+          employment_start_date: string | null
+          first_name: string
+          id: string
+          job_title: string | null
+          kra_pin_blind_index: string | null
+          kra_pin_ciphertext: string | null
+          last_name: string
+          national_id_blind_index: string | null
+          national_id_ciphertext: string | null
+          other_names: string | null
+          phone_blind_index: string | null
+          phone_ciphertext: string | null
+          status: string
+          tenant_id: string
+          updated_at: string
+          user_id: string | null
+        }[]
+        SetofOptions: {
+          from: "*"
+          to: "employees"
+          isOneToOne: false
+          isSetofReturn: true
+        }
+      }
       my_pii_access_log: {
         Args: { before_id?: number; page_size?: number }
         Returns: Database["public"]["CompositeTypes"]["pii_access"][]
