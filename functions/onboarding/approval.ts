@@ -61,13 +61,22 @@ export async function approveCase(deps: RouteDeps, ctx: RequestContext, caseId: 
   for (const field of PII_FIELDS) {
     const ciphertext = ciphertextOf(row, field);
     if (!ciphertext) continue;
-    const value = await decryptOrThrow(deps.vault, {
-      tenantId: row.tenant_id,
-      table: CASE_TABLE,
-      field,
-      rowId: row.id,
-      ciphertext,
-    });
+    let value: string;
+    try {
+      value = await decryptOrThrow(deps.vault, { tenantId: row.tenant_id, table: CASE_TABLE, field, rowId: row.id, ciphertext });
+    } catch (err) {
+      // An unreadable value (tampered, moved or shredded ciphertext) is a
+      // security event, recorded without detail, as a failed reveal is.
+      await deps.audit.record(eventFrom(ctx, {
+        action: "onboarding_case.approved",
+        tenantId: row.tenant_id,
+        resourceType: "onboarding_case",
+        resourceId: row.id,
+        outcome: "error",
+        details: { field, refused: "unreadable" },
+      }));
+      throw err;
+    }
     sealed[field] = await deps.vault.encryptField({
       tenantId: row.tenant_id,
       table: "employees",

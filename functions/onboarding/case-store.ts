@@ -148,10 +148,10 @@ export async function revealFields(
 
 /**
  * One protected value of a case in plaintext. An erased data key is a
- * business rule (422). A ciphertext that fails its integrity check (tampered,
- * moved from another row or column) is, for a reveal, the admin reveal's
- * answer (422 business_rule, no detail); elsewhere (approval) a 500 without
- * detail.
+ * business rule (422). So is a ciphertext that fails its integrity check
+ * (tampered, moved from another row or column): for a reveal, the admin
+ * reveal's answer; for an approval, the case cannot become an employee until
+ * the subject enters the value again. Neither says more than the field.
  */
 export async function decryptOrThrow(
   vault: PiiVault,
@@ -164,10 +164,12 @@ export async function decryptOrThrow(
     if (isCryptoError(err) && err.code === "key_unavailable") {
       throw errors.businessRule("This value has been erased and can no longer be read.", { field: ref.field });
     }
-    if (opts.reveal && isCryptoError(err) && err.code === "integrity_error") {
-      throw errors.businessRule("This value cannot be revealed.", { field: ref.field });
+    if (isCryptoError(err) && err.code === "integrity_error") {
+      throw opts.reveal
+        ? errors.businessRule("This value cannot be revealed.", { field: ref.field })
+        : errors.businessRule("A protected value of this case cannot be read; return it for changes.", { field: ref.field });
     }
-    // integrity failures outside a reveal and anything else: a 500 without detail
+    // anything else: a 500 without detail
     throw errors.internal({ cause: isCryptoError(err) ? err.code : "decrypt_failed" });
   }
 }

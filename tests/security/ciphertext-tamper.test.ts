@@ -111,7 +111,7 @@ attackTest("ciphertext: moved, flipped, truncated or re-versioned ciphertexts ar
   console.log(`ciphertext tampering: ${cases.length} cases (${refusedByDb} refused by the database's format check)`);
 }));
 
-attackTest("ciphertext: a tampered onboarding case is never revealed to its subject, is refused (as the admin reveal refuses) and audited, and HR approval creates no employee", withFixtures(async (f) => {
+attackTest("ciphertext: a tampered onboarding case is never revealed to its subject, is refused (as the admin reveal refuses) and audited, and HR approval is refused (422, audited) and creates no employee", withFixtures(async (f) => {
   const a = await seedTenant(f.db, f.vault, 1);
   const mine = await submittedCase(f.db, a.tenantId);
   const other = await submittedCase(f.db, a.tenantId);
@@ -150,8 +150,14 @@ attackTest("ciphertext: a tampered onboarding case is never revealed to its subj
   });
   const atext = JSON.stringify(approve.body);
   // refused for the ciphertext, not for the body (a 400 would mean the attack never reached decryption)
-  assert.ok(approve.status === 422 || approve.status === 500, `approval of a tampered case is refused: ${approve.status} ${atext}`);
+  assert.equal(approve.status, 422, `approval of a tampered case is refused as a business rule: ${atext}`);
   assertEnvelope(approve, "approval");
+  assert.deepEqual(approve.body.error.details, { field: "kra_pin" }, "naming the field, nothing more");
+  const approvalAudit = await auditOf(f.db, approve.requestId);
+  assert.ok(
+    approvalAudit.some((r) => r.action === "onboarding_case.approved" && r.outcome === "error" && (r.details as { field?: string } | null)?.field === "kra_pin"),
+    `the refused approval is audited: ${JSON.stringify(approvalAudit)}`,
+  );
   assert.deepEqual(theirs.filter((p) => atext.includes(p)), []);
   const { rows: [after] } = await sql<{ n: number; status: string }>`select
       (select count(*)::int from public.employees where tenant_id = ${a.tenantId}::uuid) as n,
