@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createMemoryAuditSink } from "./audit.ts";
-import { createVerifier, matchesRoute, type RejectReason, TokenRejected } from "./auth.ts";
+import { cachingVerifier, createVerifier, matchesRoute, type RejectReason, TokenRejected } from "./auth.ts";
 import { createFunctionApp } from "./function-app.ts";
 import { forgeToken, makeTestKeys, mintEs256, mintHs256, TEST_HS256_SECRET, validPayload } from "./test-support.ts";
 
@@ -257,4 +257,50 @@ Deno.test("without proxy headers the socket peer address is audited", async () =
   });
   assert.equal(res.status, 401);
   assert.equal(audit.events[0].ip, "192.0.2.44");
+});
+
+Deno.test("a verified token is taken at its word for the cache TTL, never past exp; refused tokens are never cached", async () => {
+  let now = Date.now();
+  let calls = 0;
+  const inner = createVerifier(keys.auth);
+  const counted = { verify: (t: string) => (calls++, inner.verify(t)) };
+  const cached = cachingVerifier(counted, { ttlMs: 30_000, maxEntries: 2, now: () => now });
+
+  const token = await mintEs256(keys, { claims: { sub: crypto.randomUUID() } });
+  const first = await cached.verify(token);
+  assert.equal(await cached.verify(token), first, "the same claims again");
+  assert.equal(calls, 1, "without a second signature check");
+  assert.throws(() => ((first as Record<string, unknown>).role = "service_role"), TypeError, "shared claims are frozen");
+
+  now += 30_000;
+  await cached.verify(token);
+  assert.equal(calls, 2, "checked again after the TTL");
+
+  // exp 10 s after the (fake) clock: the entry ends there, not at the TTL
+  const shortLived = await mintEs256(keys, { expiresIn: Math.floor(now / 1000) + 10 });
+  await cached.verify(shortLived);
+  now += 9_000;
+  await cached.verify(shortLived);
+  assert.equal(calls, 3, "cached until its exp");
+  now += 1_000;
+  await cached.verify(shortLived).catch(() => {}); // jose's real clock decides the answer; the cache must ask it
+  assert.equal(calls, 4, "at its exp the token is verified again, whatever the TTL");
+
+  const forged = (await mintEs256(keys)).slice(0, -4) + "AAAA";
+  await assert.rejects(cached.verify(forged), TokenRejected);
+  await assert.rejects(cached.verify(forged), TokenRejected, "a refused token is verified (and refused) every time");
+
+  const a = await mintEs256(keys), b = await mintEs256(keys), c = await mintEs256(keys);
+  for (const t of [a, b, c]) await cached.verify(t);
+  const before = calls;
+  await cached.verify(a);
+  assert.equal(calls, before + 1, "beyond maxEntries the oldest token is forgotten");
+});
+
+Deno.test("the verifier caches only when the config asks for it", async () => {
+  const token = await mintEs256(keys);
+  const plain = createVerifier(keys.auth);
+  assert.notEqual(await plain.verify(token), await plain.verify(token), "no cache: verified afresh");
+  const withCache = createVerifier({ ...keys.auth, verifiedTokenCacheMs: 1000 });
+  assert.equal(await withCache.verify(token), await withCache.verify(token));
 });

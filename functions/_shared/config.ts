@@ -45,6 +45,8 @@ export interface AuthConfig {
   jwks?: { keys: Record<string, unknown>[] };
   /** Remote JWK set URL (Supabase: <project>/auth/v1/.well-known/jwks.json). */
   jwksUrl?: URL;
+  /** How long a verified token is taken at its word again without re-checking its signature (0: never). */
+  verifiedTokenCacheMs?: number;
 }
 
 export interface Config {
@@ -146,6 +148,7 @@ const authSchema = z.object({
     "must be at least 32 characters",
   ),
   KAZI_JWKS: z.string().optional(),
+  KAZI_TOKEN_CACHE_SECONDS: intInRange(0, 300, 30),
   KAZI_JWKS_URL: z.string().trim().optional().refine((v) => {
     if (!v) return true;
     try {
@@ -196,7 +199,11 @@ export function loadConfig<P extends ConfigPart>(
     const auth = authSchema.safeParse(env);
     if (auth.success) {
       const a = auth.data;
-      const out: AuthConfig = { issuer: a.KAZI_JWT_ISSUER, audience: a.KAZI_JWT_AUDIENCE };
+      const out: AuthConfig = {
+        issuer: a.KAZI_JWT_ISSUER,
+        audience: a.KAZI_JWT_AUDIENCE,
+        verifiedTokenCacheMs: a.KAZI_TOKEN_CACHE_SECONDS * 1000,
+      };
       if (a.KAZI_JWT_SECRET) out.hs256Secret = new TextEncoder().encode(a.KAZI_JWT_SECRET);
       let jwksText: string | undefined;
       let jwksName = "KAZI_JWKS";

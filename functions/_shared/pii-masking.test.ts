@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { integrityError, keyUnavailable } from "./crypto/errors.ts";
 import type { PiiVault } from "./crypto/pii-vault.ts";
-import { maskRow } from "./pii-masking.ts";
+import { maskRow, maskRows } from "./pii-masking.ts";
 
 const place = { tenantId: "t", table: "employees", rowId: "r" };
 const ct = (b: number) => new Uint8Array([b]);
@@ -9,10 +9,9 @@ const ct = (b: number) => new Uint8Array([b]);
 function fakeVault(byFirstByte: Record<number, string | Error>): { vault: PiiVault; seen: unknown[] } {
   const seen: unknown[] = [];
   const vault = {
-    maskedField: (ref: { field: string; ciphertext: Uint8Array; tenantId: string; table: string; rowId: string }) => {
-      seen.push(ref);
-      const out = byFirstByte[ref.ciphertext[0]];
-      return out instanceof Error ? Promise.reject(out) : Promise.resolve(out);
+    maskedFields: (refs: { field: string; ciphertext: Uint8Array; tenantId: string; table: string; rowId: string }[]) => {
+      seen.push(...refs);
+      return Promise.resolve(refs.map((ref) => byFirstByte[ref.ciphertext[0]]));
     },
   } as unknown as PiiVault;
   return { vault, seen };
@@ -43,4 +42,18 @@ Deno.test("maskRow rethrows anything that is not a crypto error", async () => {
     maskRow(vault, place, { kra_pin_ciphertext: ct(1), national_id_ciphertext: ct(2), phone_ciphertext: null, bank_account_ciphertext: null }),
     /database down/,
   );
+});
+
+Deno.test("maskRows masks a page in one vault call, each row's fields at their own place", async () => {
+  const { vault, seen } = fakeVault({ 1: "A12******9B", 3: integrityError() });
+  const rows = ["r1", "r2"].map((rowId, i) => ({
+    place: { ...place, rowId },
+    row: { kra_pin_ciphertext: ct(1), national_id_ciphertext: null, phone_ciphertext: i ? ct(3) : null, bank_account_ciphertext: null },
+  }));
+  const out = await maskRows(vault, rows);
+  assert.deepEqual(out, [
+    { masked: { kra_pin: "A12******9B", national_id: null, phone: null, bank_account: null }, unavailable: [] },
+    { masked: { kra_pin: "A12******9B", national_id: null, phone: null, bank_account: null }, unavailable: ["phone"] },
+  ]);
+  assert.deepEqual(seen.map((r) => `${(r as { rowId: string }).rowId}/${(r as { field: string }).field}`), ["r1/kra_pin", "r2/kra_pin", "r2/phone"]);
 });

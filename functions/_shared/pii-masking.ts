@@ -14,30 +14,46 @@ export interface MaskedRow {
   unavailable: PiiField[];
 }
 
-export async function maskRow(
+export interface RowPlace {
+  tenantId: string;
+  table: string;
+  rowId: string;
+}
+
+export async function maskRow(vault: PiiVault, place: RowPlace, row: PiiCiphertexts): Promise<MaskedRow> {
+  const [masked] = await maskRows(vault, [{ place, row }]);
+  return masked;
+}
+
+/** maskRow for a page: one vault call for every present field of every row. */
+export async function maskRows(
   vault: PiiVault,
-  place: { tenantId: string; table: string; rowId: string },
-  row: PiiCiphertexts,
-): Promise<MaskedRow> {
-  const masked: Record<PiiField, string | null> = { kra_pin: null, national_id: null, phone: null, bank_account: null };
-  const unavailable: PiiField[] = [];
-  // One promise per present field, straight from the vault (a page of 50 rows
-  // is 200 of them, mostly mask-cache hits): no per-field closure or copy.
-  // The ciphertext is handed over as read (a Uint8Array the vault only reads).
-  const fields: PiiField[] = [];
-  const pending: Promise<string>[] = [];
-  for (const field of PII_FIELDS) {
-    const ciphertext = row[`${field}_ciphertext`];
-    if (!ciphertext) continue;
-    fields.push(field);
-    pending.push(vault.maskedField({ tenantId: place.tenantId, table: place.table, rowId: place.rowId, field, ciphertext }));
+  rows: readonly { place: RowPlace; row: PiiCiphertexts }[],
+): Promise<MaskedRow[]> {
+  const refs: Parameters<PiiVault["maskedFields"]>[0][number][] = [];
+  const owners: { at: number; field: PiiField }[] = [];
+  for (let at = 0; at < rows.length; at++) {
+    const { place, row } = rows[at];
+    for (const field of PII_FIELDS) {
+      // handed over as read (a Uint8Array the vault only reads)
+      const ciphertext = row[`${field}_ciphertext`];
+      if (!ciphertext) continue;
+      refs.push({ tenantId: place.tenantId, table: place.table, rowId: place.rowId, field, ciphertext });
+      owners.push({ at, field });
+    }
   }
-  const results = await Promise.allSettled(pending);
+  const results = await vault.maskedFields(refs);
+  const out: MaskedRow[] = rows.map(() => ({
+    masked: { kra_pin: null, national_id: null, phone: null, bank_account: null },
+    unavailable: [],
+  }));
   for (let i = 0; i < results.length; i++) {
     const r = results[i];
-    if (r.status === "fulfilled") masked[fields[i]] = r.value;
-    else if (isCryptoError(r.reason)) unavailable.push(fields[i]);
-    else throw r.reason;
+    const { at, field } = owners[i];
+    if (typeof r === "string") out[at].masked[field] = r;
+    else if (isCryptoError(r)) out[at].unavailable.push(field);
+    else throw r;
   }
-  return { masked, unavailable: unavailable.sort() };
+  for (const m of out) m.unavailable.sort();
+  return out;
 }

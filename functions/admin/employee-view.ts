@@ -4,7 +4,7 @@ import { sql } from "kysely";
 import type { PiiVault } from "../_shared/crypto/pii-vault.ts";
 import type { Trx } from "../_shared/db.ts";
 import type { PiiField } from "../_shared/pii/fields.ts";
-import { maskRow } from "../_shared/pii-masking.ts";
+import { type MaskedRow, maskRows } from "../_shared/pii-masking.ts";
 import type { EmployeeView } from "./schemas.ts";
 
 export interface EmployeeRow {
@@ -73,7 +73,16 @@ export function ciphertextOf(row: EmployeeRow, field: PiiField): Uint8Array | nu
 }
 
 export async function toView(vault: PiiVault, row: EmployeeRow): Promise<EmployeeView> {
-  const { masked, unavailable } = await maskRow(vault, { tenantId: row.tenant_id, table: "employees", rowId: row.id }, row);
+  return (await toViews(vault, [row]))[0];
+}
+
+/** toView for a page, masked in one vault call. */
+export async function toViews(vault: PiiVault, rows: readonly EmployeeRow[]): Promise<EmployeeView[]> {
+  const masks = await maskRows(vault, rows.map((row) => ({ place: { tenantId: row.tenant_id, table: "employees", rowId: row.id }, row })));
+  return rows.map((row, i) => viewOf(row, masks[i]));
+}
+
+function viewOf(row: EmployeeRow, { masked, unavailable }: MaskedRow): EmployeeView {
   return {
     id: row.id,
     tenant_id: row.tenant_id,

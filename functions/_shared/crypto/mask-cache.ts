@@ -3,25 +3,45 @@
  * again within the TTL skips its decryptions (a page of 50 employees is 200
  * of them, most of a list request's CPU; see bench/api.bench.ts).
  *
- * Only masks are held, never plaintext. The key is the value's exact place
- * (tenant, table, column, row) and ciphertext bytes: a ciphertext that was
- * changed, or moved to another row or column, misses and goes through
- * decryption, where authentication refuses it. The vault serves a hit only
- * while it can still get the value's data key, so a destroyed key ends
- * the cached masks with it.
+ * Only masks are held, never plaintext. A mask is served only for the exact
+ * place it was made for (tenant, table, column, row) and the exact
+ * ciphertext bytes: a ciphertext that was changed, or moved to another row
+ * or column, misses and goes through decryption, where authentication
+ * refuses it. The vault serves a hit only while it can still get the value's
+ * data key, so a destroyed key ends the cached masks with it.
+ *
+ * Entries are grouped by row id: a page looks up each row's fields with the
+ * same id string (whose hash V8 keeps), and the ciphertext is compared byte
+ * for byte instead of being encoded into a key.
  */
-import { bytesToBase64 } from "./bytes.ts";
 import type { Place } from "./format.ts";
 
 export interface MaskCacheOptions {
   ttlMs: number;
-  /** 0 turns the cache off. */
+  /** Most fields held; 0 turns the cache off. */
   maxEntries: number;
   now?: () => number;
 }
 
+interface Entry {
+  tenantId: string;
+  table: string;
+  column: string;
+  ciphertext: Uint8Array;
+  masked: string;
+  expiresAt: number;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export class MaskCache {
-  readonly #entries = new Map<string, { masked: string; expiresAt: number }>();
+  /** Row id (lower case) → its fields' entries; Map order is insertion order, oldest row first. */
+  readonly #rows = new Map<string, Entry[]>();
+  #size = 0;
   readonly #ttlMs: number;
   readonly #maxEntries: number;
   readonly #now: () => number;
@@ -32,29 +52,65 @@ export class MaskCache {
     this.#now = o.now ?? Date.now;
   }
 
-  static keyOf(place: Place, ciphertext: Uint8Array): string {
-    return `${place.tenantId.toLowerCase()}\u0000${place.table}\u0000${place.column}\u0000${place.rowId.toLowerCase()}\u0000${
-      bytesToBase64(ciphertext)
-    }`;
+  get(place: Place, ciphertext: Uint8Array): string | undefined {
+    const entries = this.#rows.get(place.rowId.toLowerCase());
+    if (!entries) return undefined;
+    const i = this.#indexOf(entries, place);
+    if (i < 0) return undefined;
+    const e = entries[i];
+    if (e.expiresAt <= this.#now()) {
+      this.#remove(place.rowId.toLowerCase(), entries, i);
+      return undefined;
+    }
+    return sameBytes(e.ciphertext, ciphertext) ? e.masked : undefined;
   }
 
-  get(key: string): string | undefined {
-    const hit = this.#entries.get(key);
-    if (!hit) return undefined;
-    if (hit.expiresAt > this.#now()) return hit.masked;
-    this.#entries.delete(key);
-    return undefined;
-  }
-
-  set(key: string, masked: string): void {
+  set(place: Place, ciphertext: Uint8Array, masked: string): void {
     if (this.#maxEntries === 0) return;
-    this.#entries.delete(key);
-    // Oldest first: Map iteration follows insertion order.
-    while (this.#entries.size >= this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
-    this.#entries.set(key, { masked, expiresAt: this.#now() + this.#ttlMs });
+    const rowId = place.rowId.toLowerCase();
+    const entry: Entry = {
+      tenantId: place.tenantId.toLowerCase(),
+      table: place.table,
+      column: place.column,
+      ciphertext: ciphertext.slice(),
+      masked,
+      expiresAt: this.#now() + this.#ttlMs,
+    };
+    const entries = this.#rows.get(rowId);
+    if (entries) {
+      const i = this.#indexOf(entries, place);
+      if (i >= 0) {
+        entries[i] = entry;
+        return;
+      }
+    }
+    while (this.#size >= this.#maxEntries) this.#evictOldestRow();
+    if (entries && this.#rows.has(rowId)) entries.push(entry);
+    else this.#rows.set(rowId, [entry]);
+    this.#size++;
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#size;
+  }
+
+  #indexOf(entries: Entry[], place: Place): number {
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      if (e.column === place.column && e.table === place.table && e.tenantId === place.tenantId.toLowerCase()) return i;
+    }
+    return -1;
+  }
+
+  #remove(rowId: string, entries: Entry[], i: number): void {
+    entries.splice(i, 1);
+    this.#size--;
+    if (entries.length === 0) this.#rows.delete(rowId);
+  }
+
+  #evictOldestRow(): void {
+    const [rowId, entries] = this.#rows.entries().next().value!;
+    this.#rows.delete(rowId);
+    this.#size -= entries.length;
   }
 }

@@ -86,16 +86,55 @@ export class PiiVault {
 
   /** Decrypts then masks: what a list shows (cached, see mask-cache.ts). */
   async maskedField(ref: FieldRef & { ciphertext: Uint8Array }): Promise<string> {
-    const id = MaskCache.keyOf(placeOf(ref), ref.ciphertext);
-    const hit = this.#masks.get(id);
-    if (hit !== undefined) {
-      // Only while this process can still get the data key: a destroyed key ends its masks.
-      await this.keys.forDecryption(ref.tenantId, peekKeyVersion(ref.ciphertext));
-      return hit;
+    const [result] = await this.maskedFields([ref]);
+    if (typeof result === "string") return result;
+    throw result;
+  }
+
+  /**
+   * maskedField for a whole page at once: each value's mask, or the error
+   * that kept it from being read (CryptoError: tampered, or key destroyed).
+   * Cache hits are answered without a promise each: the data keys they
+   * depend on are checked once per (tenant, key version) for the page.
+   */
+  async maskedFields(refs: readonly (FieldRef & { ciphertext: Uint8Array })[]): Promise<(string | Error)[]> {
+    const out: (string | Error)[] = new Array(refs.length);
+    const misses: Promise<void>[] = [];
+    // (tenant, version) → indexes of the hits that need that key
+    const hitsByKey = new Map<string, { tenantId: string; version: number; at: number[] }>();
+    for (let i = 0; i < refs.length; i++) {
+      const ref = refs[i];
+      const place = placeOf(ref);
+      const hit = this.#masks.get(place, ref.ciphertext);
+      if (hit === undefined) {
+        misses.push(this.decryptField(ref).then(
+          (plain) => {
+            const masked = maskField(ref.field, plain);
+            this.#masks.set(place, ref.ciphertext, masked);
+            out[i] = masked;
+          },
+          (err) => void (out[i] = err instanceof Error ? err : new Error(String(err))),
+        ));
+        continue;
+      }
+      out[i] = hit;
+      const version = peekKeyVersion(ref.ciphertext);
+      const id = `${ref.tenantId}:${version}`;
+      let group = hitsByKey.get(id);
+      if (!group) hitsByKey.set(id, group = { tenantId: ref.tenantId, version, at: [] });
+      group.at.push(i);
     }
-    const masked = maskField(ref.field, await this.decryptField(ref));
-    this.#masks.set(id, masked);
-    return masked;
+    // Only while this process can still get the data key: a destroyed key ends its masks.
+    const keyChecks = [...hitsByKey.values()].map((g) =>
+      this.keys.forDecryption(g.tenantId, g.version).then(
+        () => {},
+        (err) => {
+          for (const i of g.at) out[i] = err instanceof Error ? err : new Error(String(err));
+        },
+      )
+    );
+    await Promise.all([...misses, ...keyChecks]);
+    return out;
   }
 }
 

@@ -12,7 +12,7 @@ import { decodeCursor, pageOf, pageQuerySchema } from "../../_shared/pagination.
 import { blindIndexColumn, FIELD_SPECS } from "../../_shared/pii/fields.ts";
 import { validationHook } from "../../_shared/validation.ts";
 import type { AdminDeps } from "../deps.ts";
-import { type EmployeeRow, selectEmployees, toView } from "../employee-view.ts";
+import { type EmployeeRow, selectEmployees, toView, toViews } from "../employee-view.ts";
 import { asCaller, requirePermission } from "../../_shared/caller.ts";
 import { body, Employee, EmployeePage, EmployeeParams, escapeLike, iso, json, TenantParams } from "../schemas.ts";
 
@@ -96,7 +96,7 @@ export function employeesRoutes(deps: AdminDeps) {
       return await query.orderBy("last_name").orderBy("first_name").orderBy("id").limit(q.limit + 1).execute();
     });
     const page = pageOf(rows as EmployeeRow[], q.limit, (r) => ({ l: r.last_name, f: r.first_name, id: r.id }));
-    const items = await Promise.all(page.items.map((r) => toView(deps.vault, r)));
+    const items = await toViews(deps.vault, page.items);
     return c.json({ items, next_cursor: page.next_cursor }, 200);
   });
 
@@ -124,7 +124,7 @@ export function employeesRoutes(deps: AdminDeps) {
       await recordInTransaction(trx, eventFrom(ctx, { ...attempt, details: { field, matches: found.length } }));
       return found;
     });
-    const items = await Promise.all((rows as EmployeeRow[]).map((r) => toView(deps.vault, r)));
+    const items = await toViews(deps.vault, rows as EmployeeRow[]);
     return c.json({ items }, 200);
   });
 
