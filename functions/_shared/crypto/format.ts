@@ -110,5 +110,8 @@ export function parseCiphertext(value: Uint8Array): ParsedCiphertext {
 
 /** Reads the key version without authenticating (for rotation planning only). */
 export function peekKeyVersion(value: Uint8Array): number {
-  return parseCiphertext(value).keyVersion;
+  if (!(value instanceof Uint8Array) || value.byteLength < MIN_CIPHERTEXT_BYTES || value[0] !== FORMAT_V1) {
+    throw integrityError();
+  }
+  return readU32be(value, 1);
 }

@@ -23,12 +23,17 @@ export interface MaskCacheOptions {
   now?: () => number;
 }
 
-interface Entry {
+export interface CachedMask {
+  masked: string;
+  /** The data-key version the ciphertext was sealed with (its header, read when the mask was made). */
+  keyVersion: number;
+}
+
+interface Entry extends CachedMask {
   tenantId: string;
   table: string;
   column: string;
   ciphertext: Uint8Array;
-  masked: string;
   expiresAt: number;
 }
 
@@ -52,20 +57,25 @@ export class MaskCache {
     this.#now = o.now ?? Date.now;
   }
 
-  get(place: Place, ciphertext: Uint8Array): string | undefined {
-    const entries = this.#rows.get(place.rowId.toLowerCase());
-    if (!entries) return undefined;
+  get(place: Place, ciphertext: Uint8Array): CachedMask | undefined {
+    // ids from Postgres are lower case already: lower-case only when that misses
+    let rowId = place.rowId;
+    let entries = this.#rows.get(rowId);
+    if (!entries) {
+      rowId = rowId.toLowerCase();
+      if (rowId === place.rowId || !(entries = this.#rows.get(rowId))) return undefined;
+    }
     const i = this.#indexOf(entries, place);
     if (i < 0) return undefined;
     const e = entries[i];
     if (e.expiresAt <= this.#now()) {
-      this.#remove(place.rowId.toLowerCase(), entries, i);
+      this.#remove(rowId, entries, i);
       return undefined;
     }
-    return sameBytes(e.ciphertext, ciphertext) ? e.masked : undefined;
+    return sameBytes(e.ciphertext, ciphertext) ? e : undefined;
   }
 
-  set(place: Place, ciphertext: Uint8Array, masked: string): void {
+  set(place: Place, ciphertext: Uint8Array, mask: CachedMask): void {
     if (this.#maxEntries === 0) return;
     const rowId = place.rowId.toLowerCase();
     const entry: Entry = {
@@ -73,7 +83,8 @@ export class MaskCache {
       table: place.table,
       column: place.column,
       ciphertext: ciphertext.slice(),
-      masked,
+      masked: mask.masked,
+      keyVersion: mask.keyVersion,
       expiresAt: this.#now() + this.#ttlMs,
     };
     const entries = this.#rows.get(rowId);
@@ -97,7 +108,10 @@ export class MaskCache {
   #indexOf(entries: Entry[], place: Place): number {
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i];
-      if (e.column === place.column && e.table === place.table && e.tenantId === place.tenantId.toLowerCase()) return i;
+      if (
+        e.column === place.column && e.table === place.table &&
+        (e.tenantId === place.tenantId || e.tenantId === place.tenantId.toLowerCase())
+      ) return i;
     }
     return -1;
   }

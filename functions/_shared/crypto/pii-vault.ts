@@ -102,6 +102,7 @@ export class PiiVault {
     const misses: Promise<void>[] = [];
     // (tenant, version) → indexes of the hits that need that key
     const hitsByKey = new Map<string, { tenantId: string; version: number; at: number[] }>();
+    let last: { tenantId: string; version: number; at: number[] } | undefined;
     for (let i = 0; i < refs.length; i++) {
       const ref = refs[i];
       const place = placeOf(ref);
@@ -110,19 +111,21 @@ export class PiiVault {
         misses.push(this.decryptField(ref).then(
           (plain) => {
             const masked = maskField(ref.field, plain);
-            this.#masks.set(place, ref.ciphertext, masked);
+            this.#masks.set(place, ref.ciphertext, { masked, keyVersion: peekKeyVersion(ref.ciphertext) });
             out[i] = masked;
           },
           (err) => void (out[i] = err instanceof Error ? err : new Error(String(err))),
         ));
         continue;
       }
-      out[i] = hit;
-      const version = peekKeyVersion(ref.ciphertext);
-      const id = `${ref.tenantId}:${version}`;
-      let group = hitsByKey.get(id);
-      if (!group) hitsByKey.set(id, group = { tenantId: ref.tenantId, version, at: [] });
-      group.at.push(i);
+      out[i] = hit.masked;
+      // a page is mostly one tenant under one key version: skip the map then
+      if (last?.tenantId !== ref.tenantId || last.version !== hit.keyVersion) {
+        const id = `${ref.tenantId}:${hit.keyVersion}`;
+        last = hitsByKey.get(id);
+        if (!last) hitsByKey.set(id, last = { tenantId: ref.tenantId, version: hit.keyVersion, at: [] });
+      }
+      last.at.push(i);
     }
     // Only while this process can still get the data key: a destroyed key ends its masks.
     const keyChecks = [...hitsByKey.values()].map((g) =>

@@ -35,8 +35,11 @@ export function maskField(field: PiiField, normalised: string): string {
 }
 
 /** Column names of a field in public.employees / public.onboarding_cases. */
+// One string per column (lists look columns up 200 times a page).
+const CIPHERTEXT_COLUMNS = Object.fromEntries(PII_FIELDS.map((f) => [f, `${f}_ciphertext`])) as Record<PiiField, string>;
+
 export function ciphertextColumn(field: PiiField): string {
-  return `${field}_ciphertext`;
+  return CIPHERTEXT_COLUMNS[field];
 }
 export function blindIndexColumn(field: PiiField): string {
   return `${field}_blind_index`;
