@@ -68,9 +68,7 @@ drop trigger if exists role_permissions_refresh_tenant_access on public.role_per
 
 drop function if exists public.my_employee_records();
 drop function if exists private.my_employee_records();
-drop function if exists private.tenant_access_follows_memberships();
-drop function if exists private.tenant_access_follows_support_grants();
-drop function if exists private.tenant_access_follows_platform_staff();
+drop function if exists private.tenant_access_follows_user();
 drop function if exists private.tenant_access_follows_tenants();
 drop function if exists private.tenant_access_follows_role_permissions();
 drop function if exists private.rebuild_tenant_access();

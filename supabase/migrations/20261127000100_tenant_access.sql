@@ -35,7 +35,7 @@
 --
 -- Tables:    private.tenant_access, private.tenant_access_refreshes
 -- Functions: private.refresh_tenant_access(uuid), private.rebuild_tenant_access(),
---            private.tenant_access_follows_{memberships,support_grants,platform_staff,tenants,role_permissions}(),
+--            private.tenant_access_follows_{user,tenants,role_permissions}(),
 --            private.readable_tenant_ids(text), private.support_grant_tenant_ids() (new bodies),
 --            private.my_employee_records(), public.my_employee_records()
 -- Triggers:  <table>_refresh_tenant_access on memberships, support_access_grants,
@@ -135,49 +135,20 @@ $$;
 revoke execute on function private.rebuild_tenant_access() from public, anon, authenticated;
 grant execute on function private.rebuild_tenant_access() to service_role;
 
-create function private.tenant_access_follows_memberships()
+-- A row naming a user changed (memberships, support grants, platform staff):
+-- that user, before and after. The trigger's argument names the user column.
+create function private.tenant_access_follows_user()
 returns trigger
 language plpgsql security definer
 set search_path = ''
 as $$
+declare
+  v_old uuid := case when tg_op <> 'INSERT' then (to_jsonb(old) ->> tg_argv[0])::uuid end;
+  v_new uuid := case when tg_op <> 'DELETE' then (to_jsonb(new) ->> tg_argv[0])::uuid end;
 begin
-  if tg_op in ('UPDATE', 'DELETE') then
-    perform private.refresh_tenant_access(old.user_id);
-  end if;
-  if tg_op = 'INSERT' or (tg_op = 'UPDATE' and new.user_id is distinct from old.user_id) then
-    perform private.refresh_tenant_access(new.user_id);
-  end if;
-  return null;
-end;
-$$;
-
-create function private.tenant_access_follows_support_grants()
-returns trigger
-language plpgsql security definer
-set search_path = ''
-as $$
-begin
-  if tg_op in ('UPDATE', 'DELETE') then
-    perform private.refresh_tenant_access(old.support_user_id);
-  end if;
-  if tg_op = 'INSERT' or (tg_op = 'UPDATE' and new.support_user_id is distinct from old.support_user_id) then
-    perform private.refresh_tenant_access(new.support_user_id);
-  end if;
-  return null;
-end;
-$$;
-
-create function private.tenant_access_follows_platform_staff()
-returns trigger
-language plpgsql security definer
-set search_path = ''
-as $$
-begin
-  if tg_op in ('UPDATE', 'DELETE') then
-    perform private.refresh_tenant_access(old.user_id);
-  end if;
-  if tg_op = 'INSERT' or (tg_op = 'UPDATE' and new.user_id is distinct from old.user_id) then
-    perform private.refresh_tenant_access(new.user_id);
+  perform private.refresh_tenant_access(v_old);
+  if v_new is distinct from v_old then
+    perform private.refresh_tenant_access(v_new);
   end if;
   return null;
 end;
@@ -291,13 +262,13 @@ grant execute on function public.my_employee_records() to authenticated;
 -- triggers
 create trigger memberships_refresh_tenant_access
   after insert or update of user_id, tenant_id, role or delete on public.memberships
-  for each row execute function private.tenant_access_follows_memberships();
+  for each row execute function private.tenant_access_follows_user('user_id');
 create trigger support_access_grants_refresh_tenant_access
   after insert or update of support_user_id, tenant_id, status, expires_at, revoked_at or delete on public.support_access_grants
-  for each row execute function private.tenant_access_follows_support_grants();
+  for each row execute function private.tenant_access_follows_user('support_user_id');
 create trigger platform_staff_refresh_tenant_access
   after insert or update of user_id, role or delete on public.platform_staff
-  for each row execute function private.tenant_access_follows_platform_staff();
+  for each row execute function private.tenant_access_follows_user('user_id');
 create trigger tenants_refresh_tenant_access
   after update of deleted_at on public.tenants
   for each row when (old.deleted_at is distinct from new.deleted_at)

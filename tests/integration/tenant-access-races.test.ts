@@ -76,43 +76,34 @@ async function assertLive(admin: pg.Client, user: string, message: string) {
   assert.deepEqual(stored, live, message);
 }
 
-race("a membership removed while another is added for the same user", async (admin, first, second) => {
-  const [t1, t2, user] = [await newTenant(admin), await newTenant(admin), await newUser(admin)];
-  await admin.query("insert into public.memberships (tenant_id, user_id, role) values ($1, $2, 'hr_manager')", [t1, user]);
+// The same user loses a membership in one session and gains one in another,
+// in either order: the second session's refresh must wait and recompute.
+for (const removedFirst of [true, false]) {
+  const name = removedFirst
+    ? "a membership removed while another is added for the same user"
+    : "a membership added while another is removed for the same user";
+  race(name, async (admin, first, second) => {
+    const [t1, t2, user] = [await newTenant(admin), await newTenant(admin), await newUser(admin)];
+    await admin.query("insert into public.memberships (tenant_id, user_id, role) values ($1, $2, 'hr_manager')", [t1, user]);
+    const remove = ["delete from public.memberships where tenant_id = $1 and user_id = $2", [t1, user]] as const;
+    const add = ["insert into public.memberships (tenant_id, user_id, role) values ($1, $2, 'employee')", [t2, user]] as const;
+    const [early, late] = removedFirst ? [remove, add] : [add, remove];
 
-  await first.query("begin");
-  await first.query("delete from public.memberships where tenant_id = $1 and user_id = $2", [t1, user]);
-  await second.query("begin");
-  const add = await startWaiting(second, "insert into public.memberships (tenant_id, user_id, role) values ($1, $2, 'employee')", [t2, user]);
-  assert.equal(add.waited, true, "the second refresh of the user waits for the first transaction");
-  await first.query("commit");
-  assert.equal(await add.finished, null);
-  await second.query("commit");
+    await first.query("begin");
+    await first.query(early[0], [...early[1]]);
+    await second.query("begin");
+    const waiting = await startWaiting(second, late[0], [...late[1]]);
+    assert.equal(waiting.waited, true, "the second refresh of the user waits for the first transaction");
+    await first.query("commit");
+    assert.equal(await waiting.finished, null, "and then recomputes instead of colliding with the first one's rows");
+    await second.query("commit");
 
-  await assertLive(admin, user, "access rows follow both committed changes");
-  const tenants = (await admin.query(STORED, [user])).rows.map((r) => r.tenant_id);
-  assert.ok(!tenants.includes(t1), "the removed membership's tenant is not readable");
-  assert.ok(tenants.includes(t2), "the added membership's tenant is");
-});
-
-race("a membership added while another is removed for the same user", async (admin, first, second) => {
-  const [t1, t2, user] = [await newTenant(admin), await newTenant(admin), await newUser(admin)];
-  await admin.query("insert into public.memberships (tenant_id, user_id, role) values ($1, $2, 'hr_manager')", [t1, user]);
-
-  await first.query("begin");
-  await first.query("insert into public.memberships (tenant_id, user_id, role) values ($1, $2, 'employee')", [t2, user]);
-  await second.query("begin");
-  const remove = await startWaiting(second, "delete from public.memberships where tenant_id = $1 and user_id = $2", [t1, user]);
-  assert.equal(remove.waited, true, "the second refresh of the user waits for the first transaction");
-  await first.query("commit");
-  assert.equal(await remove.finished, null, "and then recomputes instead of colliding with the first one's rows");
-  await second.query("commit");
-
-  await assertLive(admin, user, "access rows follow both committed changes");
-  const tenants = (await admin.query(STORED, [user])).rows.map((r) => r.tenant_id);
-  assert.ok(!tenants.includes(t1), "the removed membership's tenant is not readable");
-  assert.ok(tenants.includes(t2), "the added membership's tenant is");
-});
+    await assertLive(admin, user, "access rows follow both committed changes");
+    const tenants = (await admin.query(STORED, [user])).rows.map((r) => r.tenant_id);
+    assert.ok(!tenants.includes(t1), "the removed membership's tenant is not readable");
+    assert.ok(tenants.includes(t2), "the added membership's tenant is");
+  });
+}
 
 race("a tenant soft-deleted while a member is added to it", async (admin, first, second) => {
   const [tenant, user] = [await newTenant(admin), await newUser(admin)];
