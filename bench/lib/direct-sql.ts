@@ -122,16 +122,11 @@ export async function saveDetails(
   if (current.status !== "draft") throw new Error("not a draft");
   const changes: [string, unknown][] = ["first_name", "last_name", "other_names", "date_of_birth", "bank_code", "branch_code"]
     .map((f) => [f, body[f]]);
-  for (const field of PII_FIELDS) {
-    const sealed = await vault.encryptField({
-      tenantId: current.tenant_id as string,
-      table: "onboarding_cases",
-      field,
-      rowId: caseId,
-      value: body[field],
-    });
-    changes.push([`${field}_ciphertext`, sealed.ciphertext]);
-  }
+  // as the API: sealed in parallel, no blind index (cases are never looked up by value)
+  const sealed = await Promise.all(PII_FIELDS.map((field) =>
+    vault.sealOnly({ tenantId: current.tenant_id as string, table: "onboarding_cases", field, rowId: caseId, value: body[field] })
+  ));
+  PII_FIELDS.forEach((field, i) => changes.push([`${field}_ciphertext`, sealed[i].ciphertext]));
   const saved = await asUser(pool, claims, request, async (c) => {
     const { rowCount } = await c.query(
       `update public.onboarding_cases set ${changes.map(([col], i) => `${col} = $${i + 3}`).join(", ")}
@@ -168,7 +163,7 @@ export async function saveDetailsLean(
       .map((f) => [f, body[f]]);
     const masked: Record<string, string> = {};
     for (const field of PII_FIELDS) {
-      const sealed = await vault.encryptField({ tenantId: draft.tenant_id, table: "onboarding_cases", field, rowId: caseId, value: body[field] });
+      const sealed = await vault.sealOnly({ tenantId: draft.tenant_id, table: "onboarding_cases", field, rowId: caseId, value: body[field] });
       changes.push([`${field}_ciphertext`, sealed.ciphertext]);
       masked[field] = sealed.masked;
     }

@@ -31,12 +31,15 @@ export interface FieldRef {
   rowId: string;
 }
 
-export interface EncryptedField {
+export interface SealedField {
   ciphertext: Uint8Array;
-  blindIndex: Uint8Array;
   keyVersion: number;
   /** Masked form of the normalised value, for lists (never the plaintext). */
   masked: string;
+}
+
+export interface EncryptedField extends SealedField {
+  blindIndex: Uint8Array;
 }
 
 export class PiiVault {
@@ -65,10 +68,26 @@ export class PiiVault {
 
   async encryptField(ref: FieldRef & { value: string }): Promise<EncryptedField> {
     const normalised = normaliseField(ref.field, ref.value);
+    const [sealed, blindIndex] = await Promise.all([
+      this.#seal(ref, normalised),
+      this.blind.compute(ref.tenantId, ref.field, normalised),
+    ]);
+    return { ...sealed, blindIndex };
+  }
+
+  /** encryptField without the blind index, for rows that are never looked up by value (onboarding cases). */
+  async sealOnly(ref: FieldRef & { value: string }): Promise<SealedField> {
+    return await this.#seal(ref, normaliseField(ref.field, ref.value));
+  }
+
+  async #seal(ref: FieldRef, normalised: string): Promise<SealedField> {
     const { version, key } = await this.keys.forEncryption(ref.tenantId);
-    const ciphertext = await sealField(key, version, placeOf(ref), normalised);
-    const blindIndex = await this.blind.compute(ref.tenantId, ref.field, normalised);
-    return { ciphertext, blindIndex, keyVersion: version, masked: maskField(ref.field, normalised) };
+    const place = placeOf(ref);
+    const ciphertext = await sealField(key, version, place, normalised);
+    const masked = maskField(ref.field, normalised);
+    // The row is usually shown right after it is written: its masks are known without decrypting.
+    this.#masks.set(place, ciphertext, { masked, keyVersion: version });
+    return { ciphertext, keyVersion: version, masked };
   }
 
   async decryptField(ref: FieldRef & { ciphertext: Uint8Array }): Promise<string> {

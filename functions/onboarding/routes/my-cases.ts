@@ -101,17 +101,14 @@ export function myCaseRoutes(deps: RouteDeps) {
     // Encrypt outside any transaction (the vault may need its own connection).
     const changes: Record<string, unknown> = {};
     for (const f of PLAIN_FIELDS) if (body[f] !== undefined) changes[f] = body[f];
-    for (const field of PII_FIELDS) {
+    await Promise.all(PII_FIELDS.map(async (field) => {
       const value = body[field];
-      if (value === undefined) continue;
-      changes[`${field}_ciphertext`] = value === null ? null : (await deps.vault.encryptField({
-        tenantId: current.tenant_id,
-        table: CASE_TABLE,
-        field,
-        rowId: caseId,
-        value,
-      })).ciphertext;
-    }
+      if (value === undefined) return;
+      // no blind index: cases are never looked up by value (the employee row gets one on approval)
+      changes[`${field}_ciphertext`] = value === null
+        ? null
+        : (await deps.vault.sealOnly({ tenantId: current.tenant_id, table: CASE_TABLE, field, rowId: caseId, value })).ciphertext;
+    }));
 
     const saved = await withUser(deps.db, ctx, async (trx) => {
       const updated = await trx.updateTable("onboarding_cases").set(changes)
