@@ -3,8 +3,12 @@
 -- (added, dropped and renamed columns at once), protected ones redacted, with
 -- the request context; one-row updates record exactly the changed columns,
 -- redacted; every row hashes as audit.event_hash says and the chain verifies.
+-- The column list and redaction marks come from the trigger arguments
+-- audit.track writes (20261127000200_audit_track_column_catalog) while the
+-- table still has those columns, from the catalog once it changed, and from
+-- the catalog for triggers made before (primary key columns as arguments).
 begin;
-select plan(10);
+select plan(14);
 
 create table public.cache_probe (
   id integer primary key,
@@ -14,6 +18,9 @@ create table public.cache_probe (
   updated_at timestamptz not null default now()
 );
 select audit.track('public.cache_probe');
+select is((select pg_get_triggerdef(t.oid) from pg_trigger as t where t.tgname = 'cache_probe_audit_insert'),
+  $$CREATE TRIGGER cache_probe_audit_insert AFTER INSERT ON public.cache_probe REFERENCING NEW TABLE AS audit_new FOR EACH STATEMENT EXECUTE FUNCTION audit.row_change('{id}', '{id,name,phone_ciphertext,tenant_id,updated_at}', '{"phone_ciphertext": "[redacted]"}')$$,
+  'audit.track passes the primary key, every column in name order and the redaction marks');
 select set_config('request.jwt.claims', '{"sub":"22222222-2222-4222-8222-222222222222","role":"authenticated"}', true);
 select set_config('request.headers', '{"x-forwarded-for":"198.51.100.7","user-agent":"cache probe","x-request-id":"req-cache"}', true);
 
@@ -53,7 +60,39 @@ update public.cache_probe set id = 10 where id = 2;
 select is((select count(*)::int from audit.events where resource_type = 'cache_probe' and action = 'row.update'
             and resource_id in ('2', '10')), 2, 'a one-row update of the primary key records the old and the new image');
 
-select is((select count(*)::int from audit.events where resource_type = 'cache_probe'
+-- tracked again after the changes: the arguments hold the current columns
+select audit.track('public.cache_probe');
+insert into public.cache_probe (id, tenant_id, full_name, api_token) values (4, 'c4c4c4c4-0000-4000-8000-000000000000', 'four', 'tok');
+delete from public.cache_probe where id = 4;
+select results_eq($$select action, changed_columns, coalesce(new_values, old_values) - 'updated_at'
+                      from audit.events where resource_type = 'cache_probe' and resource_id = '4' order by id$$,
+  $$values ('row.insert', array['api_token', 'full_name', 'id', 'phone_ciphertext', 'tenant_id', 'updated_at'],
+            '{"id": 4, "full_name": "four", "tenant_id": "c4c4c4c4-0000-4000-8000-000000000000", "api_token": "[redacted]", "phone_ciphertext": "[redacted]"}'::jsonb),
+           ('row.delete', array['api_token', 'full_name', 'id', 'phone_ciphertext', 'tenant_id', 'updated_at'],
+            '{"id": 4, "full_name": "four", "tenant_id": "c4c4c4c4-0000-4000-8000-000000000000", "api_token": "[redacted]", "phone_ciphertext": "[redacted]"}'::jsonb)$$,
+  'after audit.track again, a one-row insert and delete record the current columns, protected ones redacted');
+
+-- a composite primary key, first under a trigger made before audit.track
+-- passed the column catalog (the primary key columns, one per argument)
+create table public.pair_probe (a integer, b text, tenant_id uuid, secret_note text, primary key (a, b));
+create trigger pair_probe_audit_insert after insert on public.pair_probe
+  referencing new table as audit_new for each statement execute function audit.row_change('a', 'b');
+insert into public.pair_probe values (1, 'x', 'c4c4c4c4-0000-4000-8000-000000000000', 's');
+select results_eq($$select resource_id, changed_columns, new_values from audit.events where resource_type = 'pair_probe'$$,
+  $$values ('1,x', array['a', 'b', 'secret_note', 'tenant_id'],
+            '{"a": 1, "b": "x", "tenant_id": "c4c4c4c4-0000-4000-8000-000000000000", "secret_note": "[redacted]"}'::jsonb)$$,
+  'a trigger with the primary key columns as arguments still records the row, redacted, named by its key');
+select audit.track('public.pair_probe');
+insert into public.pair_probe values (2, 'y', 'c4c4c4c4-0000-4000-8000-000000000000', 't');
+update public.pair_probe set secret_note = 'u' where a = 2;
+select results_eq($$select action, resource_id, changed_columns, old_values, new_values
+                      from audit.events where resource_type = 'pair_probe' and resource_id = '2,y' order by id$$,
+  $$values ('row.insert', '2,y', array['a', 'b', 'secret_note', 'tenant_id'], null::jsonb,
+            '{"a": 2, "b": "y", "tenant_id": "c4c4c4c4-0000-4000-8000-000000000000", "secret_note": "[redacted]"}'::jsonb),
+           ('row.update', '2,y', array['secret_note'], '{"secret_note": "[redacted]"}'::jsonb, '{"secret_note": "[redacted]"}'::jsonb)$$,
+  'tracked with its column catalog, a composite key names the row and a protected change is redacted');
+
+select is((select count(*)::int from audit.events where resource_type in ('cache_probe', 'pair_probe')
             and row_hash is distinct from audit.event_hash(id, occurred_at, tenant_id, actor_id, actor_role, action,
                     resource_type, resource_id, ip_address, user_agent, request_id, outcome, changed_columns,
                     old_values, new_values, details, chain_lane, chain_seq, link_size)), 0,
