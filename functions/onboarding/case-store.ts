@@ -8,7 +8,7 @@ import { isCryptoError } from "../_shared/crypto/errors.ts";
 import type { PiiVault } from "../_shared/crypto/pii-vault.ts";
 import { errors } from "../_shared/errors.ts";
 import type { PiiField } from "../_shared/pii/fields.ts";
-import { maskRow } from "../_shared/pii-masking.ts";
+import { maskRows } from "../_shared/pii-masking.ts";
 import type { CaseStatus, CaseViewT } from "./schemas.ts";
 
 export const CASE_TABLE = "onboarding_cases";
@@ -124,11 +124,13 @@ export function ciphertextOf(row: CaseRow, field: PiiField): Uint8Array | null {
   return row[`${field}_ciphertext`];
 }
 
-/** Masked protected fields of a case; an unreadable value (tampered, or its key shredded) shows as UNAVAILABLE. */
-export async function maskedPii(vault: PiiVault, row: CaseRow): Promise<CaseViewT["pii"]> {
-  const { masked, unavailable } = await maskRow(vault, { tenantId: row.tenant_id, table: CASE_TABLE, rowId: row.id }, row);
-  for (const field of unavailable) masked[field] = UNAVAILABLE;
-  return masked;
+/** Masked protected fields of each case (one vault call); an unreadable value (tampered, or its key shredded) shows as UNAVAILABLE. */
+async function maskedPii(vault: PiiVault, rows: readonly CaseRow[]): Promise<CaseViewT["pii"][]> {
+  const masks = await maskRows(vault, rows.map((row) => ({ place: { tenantId: row.tenant_id, table: CASE_TABLE, rowId: row.id }, row })));
+  return masks.map(({ masked, unavailable }) => {
+    for (const field of unavailable) masked[field] = UNAVAILABLE;
+    return masked;
+  });
 }
 
 /** Plaintext of the requested fields (null when not set). Crypto failures become API errors. */
@@ -175,6 +177,17 @@ export async function decryptOrThrow(
 }
 
 export async function toView(vault: PiiVault, row: CaseRow, history?: CaseViewT["history"]): Promise<CaseViewT> {
+  const [pii] = await maskedPii(vault, [row]);
+  return caseView(row, pii, history);
+}
+
+/** toView for a page of cases, masked in one vault call. */
+export async function toViews(vault: PiiVault, rows: readonly CaseRow[]): Promise<CaseViewT[]> {
+  const pii = await maskedPii(vault, rows);
+  return rows.map((row, i) => caseView(row, pii[i]));
+}
+
+function caseView(row: CaseRow, pii: CaseViewT["pii"], history?: CaseViewT["history"]): CaseViewT {
   const view: CaseViewT = {
     id: row.id,
     tenant_id: row.tenant_id,
@@ -189,7 +202,7 @@ export async function toView(vault: PiiVault, row: CaseRow, history?: CaseViewT[
     employment_start_date: row.employment_start_date,
     bank_code: row.bank_code,
     branch_code: row.branch_code,
-    pii: await maskedPii(vault, row),
+    pii,
     decision_reason: row.decision_reason,
     employee_id: row.employee_id,
     submitted_at: iso(row.submitted_at),

@@ -3,7 +3,7 @@
 // API has no reveal route.
 import type { PiiVault } from "../_shared/crypto/pii-vault.ts";
 import { z } from "@hono/zod-openapi";
-import { maskRow } from "../_shared/pii-masking.ts";
+import { maskRows } from "../_shared/pii-masking.ts";
 import { iso } from "./schemas.ts";
 
 export const MaskedPii = z.object({
@@ -63,9 +63,10 @@ export interface EmployeeRow {
   updated_at: Date;
 }
 
-export async function toMaskedView(vault: PiiVault, row: EmployeeRow): Promise<SupportEmployeeView> {
-  const { masked, unavailable } = await maskRow(vault, { tenantId: row.tenant_id, table: "employees", rowId: row.id }, row);
-  return {
+/** A page of employees as support agents see them, masked in one vault call. */
+export async function toMaskedViews(vault: PiiVault, rows: readonly EmployeeRow[]): Promise<SupportEmployeeView[]> {
+  const masks = await maskRows(vault, rows.map((row) => ({ place: { tenantId: row.tenant_id, table: "employees", rowId: row.id }, row })));
+  return rows.map((row, i) => ({
     id: row.id,
     tenant_id: row.tenant_id,
     employee_number: row.employee_number,
@@ -74,9 +75,9 @@ export async function toMaskedView(vault: PiiVault, row: EmployeeRow): Promise<S
     job_title: row.job_title,
     department: row.department,
     status: row.status as SupportEmployeeView["status"],
-    masked,
-    pii_unavailable: unavailable,
+    masked: masks[i].masked,
+    pii_unavailable: masks[i].unavailable,
     created_at: iso(row.created_at)!,
     updated_at: iso(row.updated_at)!,
-  };
+  }));
 }

@@ -133,7 +133,7 @@ export class PiiVault {
             this.#masks.set(place, ref.ciphertext, { masked, keyVersion: peekKeyVersion(ref.ciphertext) });
             out[i] = masked;
           },
-          (err) => void (out[i] = err instanceof Error ? err : new Error(String(err))),
+          (err) => void (out[i] = asError(err)),
         ));
         continue;
       }
@@ -151,7 +151,7 @@ export class PiiVault {
       this.keys.forDecryption(g.tenantId, g.version).then(
         () => {},
         (err) => {
-          for (const i of g.at) out[i] = err instanceof Error ? err : new Error(String(err));
+          for (const i of g.at) out[i] = asError(err);
         },
       )
     );
@@ -159,6 +159,8 @@ export class PiiVault {
     return out;
   }
 }
+
+const asError = (err: unknown): Error => err instanceof Error ? err : new Error(String(err));
 
 export function placeOf(ref: FieldRef): Place {
   return { tenantId: ref.tenantId, table: ref.table, column: ciphertextColumn(ref.field), rowId: ref.rowId };

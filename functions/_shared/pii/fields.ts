@@ -34,10 +34,10 @@ export function maskField(field: PiiField, normalised: string): string {
   return FIELD_SPECS[field].mask(normalised);
 }
 
-/** Column names of a field in public.employees / public.onboarding_cases. */
 // One string per column (lists look columns up 200 times a page).
 const CIPHERTEXT_COLUMNS = Object.fromEntries(PII_FIELDS.map((f) => [f, `${f}_ciphertext`])) as Record<PiiField, string>;
 
+/** Column names of a field in public.employees / public.onboarding_cases. */
 export function ciphertextColumn(field: PiiField): string {
   return CIPHERTEXT_COLUMNS[field];
 }

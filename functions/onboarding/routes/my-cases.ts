@@ -11,7 +11,7 @@ import { withUser } from "../../_shared/db.ts";
 import { errors } from "../../_shared/errors.ts";
 import { errorResponses } from "../../_shared/openapi.ts";
 import { PII_FIELDS, type PiiField } from "../../_shared/pii/fields.ts";
-import { CASE_TABLE, caseHistory, requireCase, revealFields, selectCases, toView } from "../case-store.ts";
+import { CASE_TABLE, caseHistory, type CaseRow, requireCase, revealFields, selectCases, toView, toViews } from "../case-store.ts";
 import { NO_STORE, type RouteDeps, router } from "../deps.ts";
 import { CaseIdParams, CaseView, RevealBody, RevealResult, SaveDetailsBody } from "../schemas.ts";
 
@@ -56,7 +56,7 @@ export function myCaseRoutes(deps: RouteDeps) {
         selectCases(trx).where("c.subject_user_id", "=", ctx.caller!.userId).orderBy("c.created_at").orderBy("c.id")
           .limit(100).execute(),
     );
-    const items = await Promise.all(rows.map((r) => toView(deps.vault, r as Parameters<typeof toView>[1])));
+    const items = await toViews(deps.vault, rows as CaseRow[]);
     return c.json({ items }, 200);
   });
 

@@ -16,7 +16,7 @@ import { errorResponses } from "../../_shared/openapi.ts";
 import { decodeCursor, pageOf } from "../../_shared/pagination.ts";
 import { approveCase } from "../approval.ts";
 import { hasPermission } from "../../_shared/caller.ts";
-import { caseHistory, type CaseRow, requireCase, roleIn, selectCases, toView } from "../case-store.ts";
+import { caseHistory, type CaseRow, requireCase, roleIn, selectCases, toView, toViews } from "../case-store.ts";
 import { assertReviewer } from "../reviewer.ts";
 import { auditingRefusals, Refused, type RouteDeps, router } from "../deps.ts";
 import {
@@ -70,7 +70,7 @@ export function reviewRoutes(deps: RouteDeps) {
         return await query.orderBy("c.created_at").orderBy("c.id").limit(q.limit + 1).execute() as CaseRow[];
       }));
     const page = pageOf(rows, q.limit, (r) => ({ t: r.created_key, id: r.id }));
-    const items = await Promise.all(page.items.map((r) => toView(deps.vault, r)));
+    const items = await toViews(deps.vault, page.items);
     return c.json({ items, next_cursor: page.next_cursor }, 200);
   });
 

@@ -8,7 +8,7 @@ import { errorResponses } from "../../_shared/openapi.ts";
 import { decodeCursor, pageOf, pageQuerySchema } from "../../_shared/pagination.ts";
 import { validationHook } from "../../_shared/validation.ts";
 import type { SupportDeps } from "../deps.ts";
-import { EMPLOYEE_COLUMNS, type EmployeeRow, SupportEmployee, toMaskedView } from "../employee-view.ts";
+import { EMPLOYEE_COLUMNS, type EmployeeRow, SupportEmployee, toMaskedViews } from "../employee-view.ts";
 import { asCaller } from "../../_shared/caller.ts";
 import { recordGrantUse, requireActiveGrant } from "../guard.ts";
 import { json, TenantParams } from "../schemas.ts";
@@ -55,7 +55,7 @@ export function agentEmployeesRoutes(deps: SupportDeps) {
       return { rows: rows as EmployeeRow[], grantId: grant.id };
     });
     const page = pageOf(rows, q.limit, (r) => ({ l: r.last_name, f: r.first_name, id: r.id }));
-    const items = await Promise.all(page.items.map((r) => toMaskedView(deps.vault, r)));
+    const items = await toMaskedViews(deps.vault, page.items);
     return c.json({ items, next_cursor: page.next_cursor, grant_id: grantId }, 200);
   });
 
