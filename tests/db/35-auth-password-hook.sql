@@ -1,9 +1,11 @@
 -- Supabase Auth password verification attempt hook: every attempt is an audit
 -- event; N failures within the window lock the user (reject, in the shape
 -- Supabase Auth expects); a success resets the count; other users are not
--- affected; only supabase_auth_admin may call it.
+-- affected; only supabase_auth_admin may call it. Sealed (this transaction's
+-- rows, with audit.seal_range), the sign-in trail is in the platform chain's
+-- seals and verifies.
 begin;
-select plan(22);
+select plan(24);
 
 -- Calls the hook the way Supabase Auth does: as supabase_auth_admin.
 create function pg_temp.attempt(p_user uuid, p_valid boolean) returns jsonb
@@ -98,7 +100,14 @@ select throws_ok($$select pg_temp.attempt(null, true)$$, '22023', null, 'an even
 select throws_ok($$select public.hook_password_verification_attempt('{"user_id": "11111111-0000-4000-8000-000000000001", "valid": "yes"}')$$,
   '22023', null, 'an event whose valid is not a boolean is refused');
 
--- the sign-in trail is part of the platform hash chain
+-- the sign-in trail is part of the platform hash chain, once sealed
+select is(audit.seal_range(pg_current_xact_id(), (pg_current_xact_id()::text::bigint + 1)::text::xid8), 30,
+  'sealing this transaction takes its 30 sign-in events (8 of user 1, 3 of user 2, 16 of user 3, 3 of user 4)');
+select is((select count(*)::int from audit.seals as s
+             cross join lateral unnest(s.event_ids) as u (id)
+             join audit.events as e on e.id = u.id
+            where s.chain_key = '00000000-0000-0000-0000-000000000000' and e.action = 'auth.sign_in'), 30,
+  'every sign-in event is in a seal of the platform chain');
 select is(audit.verify_chain(null), null, 'the platform chain with the sign-in events verifies');
 
 select * from finish();

@@ -8,7 +8,11 @@
 // retried submit whose first attempt did commit — the "already submitted"
 // refusal; never a 500. Afterwards every case is submitted with exactly the
 // values its hire sent (decrypted with the functions' keys): nothing lost,
-// nothing half-written.
+// nothing half-written. The audit trail is sealed before the run, by a
+// sealer calling audit.seal() throughout it (as the pg_cron job does; a seal
+// cut off by the restart is simply redone), and once more at the end; then
+// every row of the tenant is in exactly one seal and audit.verify_chain finds
+// the chain intact.
 import assert from "node:assert/strict";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
@@ -47,6 +51,47 @@ async function call(base: string, path: string, token: string, method: string, b
 
 const digits = (n: number, i: number) => String(i).padStart(n, "0");
 
+// deno-lint-ignore no-explicit-any
+type Db = Kysely<any>;
+
+/** audit.seal() until every audit row of the tenant is sealed (below audit.sealer.sealed_below). */
+async function sealTenant(db: Db, tenantId: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    await sql`select audit.seal()`.execute(db);
+    const { rows: [r] } = await sql<{ unsealed: number }>`select count(*)::int as unsealed from audit.events e cross join audit.sealer s
+      where e.tenant_id = ${tenantId}::uuid and not e.tx < s.sealed_below`.execute(db);
+    if (r.unsealed === 0) return;
+    if (Date.now() > deadline) throw new Error(`${r.unsealed} audit rows of the tenant still unsealed after 30 s`);
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
+/** The pg_cron job's stand-in through the outage: audit.seal() every intervalMs from a fresh connection, failures ignored. */
+function startSealer(url: string, intervalMs: number): { stop(): Promise<number> } {
+  let stopping = false;
+  let sealed = 0;
+  const loop = (async () => {
+    while (!stopping) {
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+      client.on("error", () => {});
+      try {
+        await client.connect();
+        sealed += (await client.query("select audit.seal() as n")).rows[0].n;
+      } catch { /* the database is away: the next tick tries again */ }
+      await client.end().catch(() => {});
+      await new Promise((done) => setTimeout(done, intervalMs));
+    }
+  })();
+  return {
+    async stop() {
+      stopping = true;
+      await loop;
+      return sealed;
+    },
+  };
+}
+
 function detailsFor(i: number) {
   return {
     first_name: `Restart${i}`,
@@ -69,6 +114,7 @@ Deno.test({
   async fn() {
     const cluster = await createCluster();
     let served: Awaited<ReturnType<typeof serveFunctions>> | undefined;
+    let sealer: ReturnType<typeof startSealer> | undefined;
     const pool = new pg.Pool({ connectionString: cluster.url, max: 2 });
     // our own connections are dropped by the restarts too: never an uncaught error
     pool.on("error", () => {});
@@ -91,7 +137,9 @@ Deno.test({
         assert.equal(accepted.status, 201, JSON.stringify(accepted.body));
         hires.push({ token, caseId: accepted.body.case!.id, details: detailsFor(i) });
       }
+      await sealTenant(db, t.id); // the chain has a seal from before the outage
       await pool.end().catch(() => {}); // our own connections would not survive the restart either
+      sealer = startSealer(cluster.url, 250);
 
       const seen = new Map<string, number>();
       const note = (what: string, a: Answer) => {
@@ -132,8 +180,9 @@ Deno.test({
         const alive = await fetch(`${served.url}/health`).then((r) => `health ${r.status}`, (e) => `health: ${e}`);
         throw new Error(`${err}\n(functions after the failure: ${alive})\n--- functions output (tail) ---\n${served.log().slice(-4000)}`);
       }
+      const sealedDuringRun = await sealer.stop();
       const summary = Object.fromEntries([...seen].sort());
-      console.log(`restart run: ${JSON.stringify(summary)}`);
+      console.log(`restart run: ${JSON.stringify(summary)}; audit rows sealed during the run: ${sealedDuringRun}`);
       assert.ok([...seen.keys()].some((k) => k.endsWith("503 unavailable")), "the outage was seen as 503s");
       assert.ok(![...seen.keys()].some((k) => / 5\d\d/.test(k) && !k.includes("503")), "never another 5xx");
 
@@ -161,12 +210,26 @@ Deno.test({
         const { rows: [hist] } = await sql<{ n: number }>`select count(*)::int as n from public.onboarding_case_status_history
           where tenant_id = ${t.id}::uuid and to_status = 'submitted'`.execute(cdb);
         assert.equal(hist.n, HIRES, "one submitted transition per case, none duplicated by a retry");
-        const { rows: [chain] } = await sql<{ problem: string | null }>`select (audit.verify_chain(${t.id}::uuid)).problem`.execute(cdb);
-        assert.equal(chain.problem, null, "the audit chain survived the restarts intact");
+        // the trail, sealed to its end, then verified
+        await sealTenant(cdb, t.id);
+        const { rows: [trail] } = await sql<{ rows: number; seals: number; not_once: number }>`
+          select (select count(*)::int from audit.events where tenant_id = ${t.id}::uuid) as rows,
+                 (select count(*)::int from audit.seals where chain_key = ${t.id}::uuid) as seals,
+                 (select count(*)::int from audit.events e where e.tenant_id = ${t.id}::uuid
+                    and (select count(*) from audit.seals s cross join lateral unnest(s.event_ids) as u (id)
+                          where s.chain_key = ${t.id}::uuid and u.id = e.id) <> 1) as not_once`.execute(cdb);
+        console.log(`audit trail: ${trail.rows} rows in ${trail.seals} seals`);
+        assert.ok(trail.rows >= HIRES * 2, `the run left an audit trail (${trail.rows} rows)`);
+        assert.ok(trail.seals >= 2, `sealed before and after the restarts (${trail.seals} seals)`);
+        assert.equal(trail.not_once, 0, "every audit row of the tenant is in exactly one seal");
+        const { rows: [chain] } = await sql<{ event_id: string | null; problem: string | null; detail: string | null }>`
+          select (f).event_id::text, (f).problem, (f).detail from (select audit.verify_chain(${t.id}::uuid) as f) as v`.execute(cdb);
+        assert.deepEqual(chain, { event_id: null, problem: null, detail: null }, "the audit chain survived the restarts intact");
       } finally {
         await cdb.destroy();
       }
     } finally {
+      await sealer?.stop();
       await served?.stop();
       await db.destroy().catch(() => {});
       await cluster.destroy();
