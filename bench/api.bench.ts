@@ -37,11 +37,12 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { cryptoConfigFromEnv } from "../functions/_shared/crypto/config.ts";
 import { PiiVault } from "../functions/_shared/crypto/pii-vault.ts";
+import { usePreparedStatements } from "../functions/_shared/db.ts";
 import { PII_FIELDS } from "../functions/_shared/pii/fields.ts";
 import { createApiFixture, kenyanPii } from "./lib/api-fixtures.ts";
 import { cpuSnapshot, cpuSpent } from "./lib/cpu.ts";
 import { summaryLine } from "./lib/bench-summary.ts";
-import { listEmployees, listPlan, revealField, saveDetails, saveDetailsLean } from "./lib/direct-sql.ts";
+import { listEmployees, listPlan, revealField, saveDetails } from "./lib/direct-sql.ts";
 import { httpLoad, type HttpRequestSpec, inProcessLoad, type Stats, statsOf, type Window } from "./lib/load.ts";
 import { httpOpenLoop, offeredRates, openLoop, type OpenLoopPoint, openLoopSummaryRow, type OpenLoopWindow } from "./lib/open-loop.ts";
 import { tokenFor } from "./lib/tokens.ts";
@@ -73,7 +74,9 @@ const loadSeconds = (performance.now() - loadStarted) / 1000;
 
 const admins = await Promise.all(fx.admins.map((id) => tokenFor(id)));
 const hires = await Promise.all(fx.hires.map(async (h) => ({ ...h, ...(await tokenFor(h.userId)) })));
+// Prepared statements as in the functions (functions/_shared/db.ts), so both sides plan a statement once per connection.
 const direct = new pg.Pool({ connectionString: dbUrl, max: POOL, application_name: "kazi-bench-direct" });
+usePreparedStatements(direct);
 
 const detailsOf = (i: number): Record<string, string> => {
   const pii = kenyanPii(5_000_000 + i);
@@ -113,13 +116,6 @@ const scenarios: Scenario[] = [
     sql: (i) => {
       const h = hires[i % hires.length];
       return saveDetails(direct, vault, h.claims, h.caseId, detailsOf(i));
-    },
-  },
-  {
-    name: "save-lean",
-    sql: (i) => {
-      const h = hires[i % hires.length];
-      return saveDetailsLean(direct, vault, h.claims, h.caseId, detailsOf(i));
     },
   },
   {
@@ -244,7 +240,6 @@ console.log("|---|---:|---:|---:|---:|---:|---:|---:|---|");
 console.log(row("(a) list employees, page of 50 (SQL: query only)", list, "list:sql", `≥ 0.5× ${listMet ? "met" : "missed"}`));
 console.log(row("(a′) SQL side also masking the 50 rows in-process (200 decryptions)", list, "list+mask:sql", "info"));
 console.log(row("(b) save onboarding details (4 encryptions)", save, "save:sql", `p99 < 100 ms ${saveMet ? "met" : "missed"}`));
-console.log(row("(b′) SQL side in one transaction, update … returning, masks from the values just encrypted", save, "save-lean:sql", "info"));
 console.log(row("(c) reveal one field (decrypt + audit row)", reveal, "reveal:sql", "info"));
 console.log(
   `\nRequests measured: ${Object.entries(stats).map(([k, s]) => `${k} ${s.requests.toLocaleString("en")}`).join(", ")}; ` +
@@ -261,7 +256,7 @@ console.log(
 );
 console.log("| request | API: functions server | API: Postgres | API: load generator | SQL: bench process | SQL: Postgres |");
 console.log("|---|---:|---:|---:|---:|---:|");
-for (const [label, name] of [["(a) list", "list"], ["(a′) list + masking (SQL side)", "list+mask"], ["(b) save details", "save"], ["(b′) lean save (SQL side)", "save-lean"], ["(c) reveal", "reveal"]]) {
+for (const [label, name] of [["(a) list", "list"], ["(a′) list + masking (SQL side)", "list+mask"], ["(b) save details", "save"], ["(c) reveal", "reveal"]]) {
   const api = stats[`${name}:api`] ? ["server", "postgres", "bench"].map((p) => perRequest(`${name}:api`, p as "server")) : ["", "", ""];
   console.log(`| ${label} | ${api.join(" | ")} | ${perRequest(`${name}:sql`, "bench")} | ${perRequest(`${name}:sql`, "postgres")} |`);
 }

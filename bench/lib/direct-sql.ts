@@ -100,7 +100,7 @@ export async function listPlan(pool: pg.Pool, claims: Claims, tenantId: string):
   });
 }
 
-/** PUT /onboarding/me/cases/{id}/details: read the draft, encrypt four fields, update, re-read, mask. */
+/** PUT /onboarding/me/cases/{id}/details: in one transaction, read the draft, encrypt four fields, update … returning; masks from the values just sealed. */
 export async function saveDetails(
   pool: pg.Pool,
   vault: PiiVault,
@@ -109,70 +109,28 @@ export async function saveDetails(
   body: Record<string, string>,
 ) {
   const request = { method: "PUT", path: `/onboarding/me/cases/${caseId}/details` };
-  const readCase = async (c: pg.PoolClient) => {
-    const { rows: [row] } = await c.query(
+  await asUser(pool, claims, request, async (c) => {
+    const { rows: [current] } = await c.query(
       `select ${CASE_COLUMNS} from public.onboarding_cases as c
        where c.deleted_at is null and c.id = $1 and c.subject_user_id = $2`,
       [caseId, claims.sub],
     );
-    if (!row) throw new Error("case not found");
-    return row as Row;
-  };
-  const current = await asUser(pool, claims, request, readCase);
-  if (current.status !== "draft") throw new Error("not a draft");
-  const changes: [string, unknown][] = ["first_name", "last_name", "other_names", "date_of_birth", "bank_code", "branch_code"]
-    .map((f) => [f, body[f]]);
-  // as the API: sealed in parallel, no blind index (cases are never looked up by value)
-  const sealed = await Promise.all(PII_FIELDS.map((field) =>
-    vault.sealOnly({ tenantId: current.tenant_id as string, table: "onboarding_cases", field, rowId: caseId, value: body[field] })
-  ));
-  PII_FIELDS.forEach((field, i) => changes.push([`${field}_ciphertext`, sealed[i].ciphertext]));
-  const saved = await asUser(pool, claims, request, async (c) => {
-    const { rowCount } = await c.query(
-      `update public.onboarding_cases set ${changes.map(([col], i) => `${col} = $${i + 3}`).join(", ")}
-       where id = $1 and subject_user_id = $2 and status = 'draft' and deleted_at is null returning id`,
-      [caseId, claims.sub, ...changes.map(([, v]) => v)],
-    );
-    if (rowCount !== 1) throw new Error("case changed meanwhile");
-    return await readCase(c);
-  });
-  await maskRow(vault, "onboarding_cases", saved);
-}
-
-/**
- * Not what the API does today: the leanest correct form of the same save, to
- * show what the database work costs at its least: one transaction (the draft
- * locked, encrypted while held, updated with `returning`), and masks taken
- * from the values just encrypted instead of decrypting them again.
- */
-export async function saveDetailsLean(
-  pool: pg.Pool,
-  vault: PiiVault,
-  claims: Claims,
-  caseId: string,
-  body: Record<string, string>,
-) {
-  await asUser(pool, claims, { method: "PUT", path: `/onboarding/me/cases/${caseId}/details` }, async (c) => {
-    const { rows: [draft] } = await c.query(
-      `select c.tenant_id from public.onboarding_cases as c
-       where c.deleted_at is null and c.id = $1 and c.subject_user_id = $2 and c.status = 'draft' for update`,
-      [caseId, claims.sub],
-    );
-    if (!draft) throw new Error("no such draft");
+    if (!current) throw new Error("case not found");
+    if (current.status !== "draft") throw new Error("not a draft");
     const changes: [string, unknown][] = ["first_name", "last_name", "other_names", "date_of_birth", "bank_code", "branch_code"]
       .map((f) => [f, body[f]]);
-    const masked: Record<string, string> = {};
-    for (const field of PII_FIELDS) {
-      const sealed = await vault.sealOnly({ tenantId: draft.tenant_id, table: "onboarding_cases", field, rowId: caseId, value: body[field] });
-      changes.push([`${field}_ciphertext`, sealed.ciphertext]);
-      masked[field] = sealed.masked;
-    }
-    const { rowCount } = await c.query(
-      `update public.onboarding_cases as c set ${changes.map(([col], i) => `${col} = $${i + 2}`).join(", ")}
-       where c.id = $1 returning ${CASE_COLUMNS}`,
-      [caseId, ...changes.map(([, v]) => v)],
+    // as the API: sealed in parallel, no blind index (cases are never looked up by value)
+    const sealed = await Promise.all(PII_FIELDS.map((field) =>
+      vault.sealOnly({ tenantId: current.tenant_id as string, table: "onboarding_cases", field, rowId: caseId, value: body[field] })
+    ));
+    PII_FIELDS.forEach((field, i) => changes.push([`${field}_ciphertext`, sealed[i].ciphertext]));
+    const { rows: [saved] } = await c.query(
+      `update public.onboarding_cases as c set ${changes.map(([col], i) => `${col} = $${i + 3}`).join(", ")}
+       where c.id = $1 and c.subject_user_id = $2 and c.status = 'draft' and c.deleted_at is null returning ${CASE_COLUMNS}`,
+      [caseId, claims.sub, ...changes.map(([, v]) => v)],
     );
-    if (rowCount !== 1) throw new Error("case changed meanwhile");
+    if (!saved) throw new Error("case changed meanwhile");
+    await maskRow(vault, "onboarding_cases", saved);
   });
 }
 

@@ -29,6 +29,8 @@ export interface DbConfig {
   poolMax: number;
   connectTimeoutMs: number;
   statementTimeoutMs: number;
+  /** Named prepared statements per connection (off behind a pooler that cannot keep them). */
+  preparedStatements?: boolean;
 }
 
 export interface HttpConfig {
@@ -133,6 +135,7 @@ const dbSchema = z.object({
   KAZI_DB_POOL_MAX: intInRange(1, 100, 5),
   KAZI_DB_CONNECT_TIMEOUT_MS: intInRange(100, 60_000, 3_000),
   KAZI_DB_STATEMENT_TIMEOUT_MS: intInRange(100, 600_000, 10_000),
+  KAZI_DB_PREPARED_STATEMENTS: z.enum(["true", "false"]).default("true"),
 });
 
 const httpSchema = z.object({
@@ -191,6 +194,7 @@ export function loadConfig<P extends ConfigPart>(
         poolMax: db.data.KAZI_DB_POOL_MAX,
         connectTimeoutMs: db.data.KAZI_DB_CONNECT_TIMEOUT_MS,
         statementTimeoutMs: db.data.KAZI_DB_STATEMENT_TIMEOUT_MS,
+        preparedStatements: db.data.KAZI_DB_PREPARED_STATEMENTS === "true",
       };
     } else problems.push(...problemsOf(db.error));
   }

@@ -198,3 +198,49 @@ Deno.test("bytea text parsing: the native hex path gives the Buffer pg's own par
   assert.equal(poolTypes.getTypeParser(17, "text"), parseByteaText);
   assert.equal(poolTypes.getTypeParser(1184, "text"), pg.types.getTypeParser(1184, "text"), "other types as pg parses them");
 });
+
+Deno.test({
+  name: "parameterised queries become named prepared statements of their connection; off when configured so",
+  ignore: !url,
+  async fn() {
+    const marker = `prep-${crypto.randomUUID()}`;
+    const preparedOnConnection = async (preparedStatements: boolean) => {
+      const { db } = createDb(testDbConfig(url!, { poolMax: 1, preparedStatements }));
+      try {
+        for (let i = 0; i < 3; i++) await sql`select ${marker}::text as m, ${i}::int as i`.execute(db);
+        const { rows } = await sql<{ n: number }>`
+          select count(*)::int as n from pg_prepared_statements where statement like ${`%${"$"}1::text as m%`}`.execute(db);
+        return rows[0].n;
+      } finally {
+        await db.destroy();
+      }
+    };
+    assert.equal(await preparedOnConnection(true), 1, "the same text is prepared once and reused");
+    assert.equal(await preparedOnConnection(false), 0);
+  },
+});
+
+Deno.test({
+  name: "a prepared statement whose result columns changed (a migration) costs one error, then the pool recovers",
+  ignore: !url,
+  async fn() {
+    const table = `prep_${crypto.randomUUID().replaceAll("-", "")}`;
+    const { db } = createDb(testDbConfig(url!, { poolMax: 1 }));
+    try {
+      await sql`create table ${sql.id("public", table)} (id int primary key, a text)`.execute(db);
+      await sql`insert into ${sql.id("public", table)} values (1, 'one')`.execute(db);
+      const read = () => sql<{ id: number }>`select * from ${sql.id("public", table)} where id = ${1}`.execute(db);
+      const pid = async () => (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db)).rows[0].pid;
+      assert.equal((await read()).rows.length, 1);
+      const before = await pid();
+      await sql`alter table ${sql.id("public", table)} add column b text`.execute(db);
+      await assert.rejects(read(), (err: Error & { code?: string }) => err.code === "0A000");
+      // the connection holding the stale statement was closed, not returned to the pool
+      assert.notEqual(await pid(), before);
+      assert.deepEqual(Object.keys((await read()).rows[0]).sort(), ["a", "b", "id"]);
+    } finally {
+      await sql`drop table if exists ${sql.id("public", table)}`.execute(db);
+      await db.destroy();
+    }
+  },
+});

@@ -67,12 +67,64 @@ export function createPool(config: DbConfig): pg.Pool {
   // request's own query still fails (→ 503) and the pool discards the broken
   // client when it is released.
   pool.on("connect", (client) => void client.on("error", () => {}));
+  if (config.preparedStatements !== false) usePreparedStatements(pool);
   return pool;
+}
+
+// Statement text → its prepared statement's name, shared by every connection.
+const statementNames = new Map<string, string>();
+const MAX_PREPARED_STATEMENTS = 2000;
+// Connections holding a prepared statement Postgres can no longer run.
+const stale = new WeakSet<object>();
+
+/**
+ * Makes every parameterised query of the pool's connections a named prepared statement
+ * (parsed, rewritten and planned once per connection, as postgres.js and
+ * PostgREST do). Postgres replans by itself when a table, policy or function
+ * a plan depends on changes, and when the role or search_path differs. What
+ * it cannot do is change a prepared statement's result columns (after a
+ * migration): that error marks the connection stale, and it is closed
+ * instead of going back to the pool.
+ */
+export function usePreparedStatements(pool: pg.Pool): void {
+  pool.on("connect", prepareStatements);
+}
+
+function prepareStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (text: unknown, values?: unknown, callback?: unknown) => {
+    if (typeof text !== "string" || !Array.isArray(values) || values.length === 0 || callback !== undefined) {
+      return query(text, values, callback);
+    }
+    let name = statementNames.get(text);
+    if (name === undefined && statementNames.size < MAX_PREPARED_STATEMENTS) {
+      statementNames.set(text, name = `kazi_${statementNames.size}`);
+    }
+    if (name === undefined) return query(text, values);
+    return (query({ name, text, values }) as Promise<unknown>).catch((err) => {
+      if ((err as { code?: string })?.code === "0A000") stale.add(client); // cached plan must not change result type
+      throw err;
+    });
+  };
+}
+
+/** The pool as Kysely sees it: a stale connection is closed when released. */
+function closingStale(pool: pg.Pool) {
+  return {
+    async connect() {
+      const client = await pool.connect();
+      const release = client.release;
+      client.release = (err?: Error | boolean) => release(err || stale.has(client));
+      return client;
+    },
+    end: () => pool.end(),
+    options: pool.options,
+  };
 }
 
 export function createDb(config: DbConfig): { db: Db; pool: pg.Pool } {
   const pool = createPool(config);
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: closingStale(pool) }) }), pool };
 }
 
 /** The `request.headers` JSON PostgREST would set, from our request context. */

@@ -9,7 +9,7 @@ import { createDbIdempotencyStore } from "../_shared/idempotency.ts";
 import { createDbRateLimiter } from "../_shared/rate-limit.ts";
 import { createAdminApp } from "./create-app.ts";
 
-const { config, db, verifier, audit } = boot(["auth", "crypto"]);
+const { config, db, keyDb, verifier, audit } = boot(["auth", "crypto"]);
 
 const limits = z.object({
   KAZI_REVEAL_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(10),
@@ -28,7 +28,7 @@ export const app = createAdminApp({
   verifier,
   audit,
   db,
-  vault: PiiVault.create(db, config.crypto),
+  vault: PiiVault.create(keyDb, config.crypto),
   rateLimiter: createDbRateLimiter(db),
   idempotency: createDbIdempotencyStore(db),
   revealLimit: { limit: limits.data.KAZI_REVEAL_RATE_LIMIT, windowSeconds: limits.data.KAZI_REVEAL_RATE_WINDOW_SECONDS },

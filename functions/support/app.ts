@@ -6,13 +6,13 @@ import { PiiVault } from "../_shared/crypto/pii-vault.ts";
 import { createDbIdempotencyStore } from "../_shared/idempotency.ts";
 import { createSupportApp } from "./create-app.ts";
 
-const { config, db, verifier, audit } = boot(["auth", "crypto"]);
+const { config, db, keyDb, verifier, audit } = boot(["auth", "crypto"]);
 
 export const app = createSupportApp({
   http: config.http,
   verifier,
   audit,
   db,
-  vault: PiiVault.create(db, config.crypto),
+  vault: PiiVault.create(keyDb, config.crypto),
   idempotency: createDbIdempotencyStore(db),
 });

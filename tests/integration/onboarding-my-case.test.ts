@@ -281,3 +281,20 @@ Deno.test({
       assert.equal(view.body.pii.kra_pin, "[unavailable]");
     }),
 });
+
+Deno.test({
+  name: "save details: more concurrent first saves than pooled connections, each needing a new data key, all succeed",
+  ignore: !ready,
+  fn: () =>
+    withTestDb(async (db) => {
+      // Each save encrypts inside its transaction; a tenant's first encryption
+      // also creates its data key. Twelve at once hold more than the pool's
+      // five connections: the vault's key store must not wait on that pool.
+      const hires = [];
+      for (let i = 0; i < 12; i++) hires.push(await newHire(db, await createTenant(db)));
+      const saves = await Promise.all(hires.map(({ user, caseId }) =>
+        onboarding<CaseBody>(`/me/cases/${caseId}/details`, { method: "PUT", token: user.token, body: details() })
+      ));
+      assert.deepEqual(saves.map((r) => r.status), hires.map(() => 200), JSON.stringify(saves.find((r) => r.status !== 200)?.body));
+    }),
+});

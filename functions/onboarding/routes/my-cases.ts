@@ -11,7 +11,7 @@ import { withUser } from "../../_shared/db.ts";
 import { errors } from "../../_shared/errors.ts";
 import { errorResponses } from "../../_shared/openapi.ts";
 import { PII_FIELDS, type PiiField } from "../../_shared/pii/fields.ts";
-import { CASE_TABLE, caseHistory, type CaseRow, requireCase, revealFields, selectCases, toView, toViews } from "../case-store.ts";
+import { CASE_TABLE, caseColumns, caseHistory, type CaseRow, requireCase, revealFields, selectCases, toView, toViews } from "../case-store.ts";
 import { NO_STORE, type RouteDeps, router } from "../deps.ts";
 import { CaseIdParams, CaseView, RevealBody, RevealResult, SaveDetailsBody } from "../schemas.ts";
 
@@ -95,28 +95,29 @@ export function myCaseRoutes(deps: RouteDeps) {
     const body = c.req.valid("json");
     const me = ctx.caller!.userId;
 
-    const current = await withUser(deps.db, ctx, (trx) => requireCase(trx, caseId, { subject: me }));
-    if (current.status !== "draft") throw errors.conflict("Only a draft can be edited.", { status: current.status });
-
-    // Encrypt outside any transaction (the vault may need its own connection).
-    const changes: Record<string, unknown> = {};
-    for (const f of PLAIN_FIELDS) if (body[f] !== undefined) changes[f] = body[f];
-    await Promise.all(PII_FIELDS.map(async (field) => {
-      const value = body[field];
-      if (value === undefined) return;
-      // no blind index: cases are never looked up by value (the employee row gets one on approval)
-      changes[`${field}_ciphertext`] = value === null
-        ? null
-        : (await deps.vault.sealOnly({ tenantId: current.tenant_id, table: CASE_TABLE, field, rowId: caseId, value })).ciphertext;
-    }));
-
+    // One transaction: read the draft, encrypt while it is open (the vault
+    // has a pool of its own, so waiting on it cannot starve this one), then
+    // update only if it is still a draft. No row lock: a concurrent submit
+    // makes the guarded update match nothing, which is the same 409.
     const saved = await withUser(deps.db, ctx, async (trx) => {
-      const updated = await trx.updateTable("onboarding_cases").set(changes)
-        .where("id", "=", caseId).where("subject_user_id", "=", me).where("status", "=", "draft")
-        .where("deleted_at", "is", null)
-        .returning("id").executeTakeFirst();
+      const current = await requireCase(trx, caseId, { subject: me });
+      if (current.status !== "draft") throw errors.conflict("Only a draft can be edited.", { status: current.status });
+      const changes: Record<string, unknown> = {};
+      for (const f of PLAIN_FIELDS) if (body[f] !== undefined) changes[f] = body[f];
+      await Promise.all(PII_FIELDS.map(async (field) => {
+        const value = body[field];
+        if (value === undefined) return;
+        // no blind index: cases are never looked up by value (the employee row gets one on approval)
+        changes[`${field}_ciphertext`] = value === null
+          ? null
+          : (await deps.vault.sealOnly({ tenantId: current.tenant_id, table: CASE_TABLE, field, rowId: caseId, value })).ciphertext;
+      }));
+      const updated = await trx.updateTable("onboarding_cases as c").set(changes)
+        .where("c.id", "=", caseId).where("c.subject_user_id", "=", me).where("c.status", "=", "draft")
+        .where("c.deleted_at", "is", null)
+        .returning(caseColumns()).executeTakeFirst();
       if (!updated) throw errors.conflict("The case changed meanwhile (it is no longer a draft).");
-      return requireCase(trx, caseId, { subject: me });
+      return updated as CaseRow;
     });
     return c.json(await toView(deps.vault, saved), 200);
   });
