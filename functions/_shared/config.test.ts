@@ -61,6 +61,15 @@ Deno.test("a function asks only for what it needs (health: db + http)", () => {
   assert.deepEqual(c.http.allowedOrigins, []);
 });
 
+Deno.test("prepared statements are on unless KAZI_DB_PREPARED_STATEMENTS is false; other values are refused", () => {
+  assert.equal(loadConfig(full, ["db"]).db.preparedStatements, true);
+  assert.equal(loadConfig({ ...full, KAZI_DB_PREPARED_STATEMENTS: "false" }, ["db"]).db.preparedStatements, false);
+  assert.deepEqual(
+    problems({ ...full, KAZI_DB_PREPARED_STATEMENTS: "no" }, ["db"]).map((p) => p.split(":")[0]),
+    ["KAZI_DB_PREPARED_STATEMENTS"],
+  );
+});
+
 Deno.test("missing variables are named, all at once", () => {
   const p = problems({});
   assert.ok(p.some((x) => x.startsWith("SUPABASE_DB_URL: is missing")), p.join("|"));
