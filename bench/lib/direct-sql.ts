@@ -13,8 +13,8 @@ import { PII_FIELDS, type PiiField } from "../../functions/_shared/pii/fields.ts
 export type Claims = Record<string, unknown> & { sub: string };
 
 const ACT_AS = `select set_config('role', 'authenticated', true),
-  set_config('request.jwt.claims', $1, true), set_config('request.headers', $2, true),
-  set_config('request.method', $3, true), set_config('request.path', $4, true)`;
+  set_config('request.jwt.claims', $1, true), set_config('request.jwt.claim.sub', $5, true),
+  set_config('request.headers', $2, true), set_config('request.method', $3, true), set_config('request.path', $4, true)`;
 
 const EMPLOYEE_COLUMNS = `id, tenant_id, user_id, employee_number, first_name, last_name, other_names,
   date_of_birth::text as date_of_birth, job_title, department, employment_start_date::text as employment_start_date,
@@ -41,7 +41,7 @@ async function asUser<T>(
   try {
     await client.query("begin");
     const headers = JSON.stringify({ "x-request-id": crypto.randomUUID() });
-    await client.query(ACT_AS, [JSON.stringify(claims), headers, request.method, request.path]);
+    await client.query(ACT_AS, [JSON.stringify(claims), headers, request.method, request.path, claims.sub]);
     const out = await fn(client);
     await client.query("commit");
     return out;

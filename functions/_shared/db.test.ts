@@ -31,9 +31,11 @@ Deno.test("the act-as statement sets role, claims and headers locally (query sha
   );
   assert.match(text, /set_config\('role', \$1, true\)/);
   assert.match(text, /set_config\('request\.jwt\.claims', \$2, true\)/);
-  assert.match(text, /set_config\('request\.headers', \$3, true\)/);
+  assert.match(text, /set_config\('request\.jwt\.claim\.sub', \$3, true\)/);
+  assert.match(text, /set_config\('request\.headers', \$4, true\)/);
   assert.equal(parameters[0], "authenticated");
   assert.equal(JSON.parse(parameters[1] as string).sub, ctx.caller!.userId);
+  assert.equal(parameters[2], ctx.caller!.userId);
   assert.deepEqual(JSON.parse(requestHeadersJson(ctx)), {
     "x-forwarded-for": "198.51.100.7",
     "user-agent": "kazi-tests/1",

@@ -4,6 +4,7 @@
 // way PostgREST does it, so RLS and the audit triggers see the caller:
 //   select set_config('role', 'authenticated', true),
 //          set_config('request.jwt.claims', <claims json>, true),
+//          set_config('request.jwt.claim.sub', <sub>, true),
 //          set_config('request.headers', <{"x-forwarded-for","user-agent","x-request-id"}>, true)
 // `true` makes every setting local to the transaction, so nothing leaks to the
 // next user of the pooled connection.
@@ -142,9 +143,14 @@ export function actAsQuery(
   claims: Record<string, unknown>,
   ctx: RequestContext,
 ) {
+  const sub = typeof claims.sub === "string" ? claims.sub : "";
+  // request.jwt.claim.sub as well (PostgREST's older per-claim setting):
+  // auth.uid() reads it first, so the policies and triggers that call it
+  // many times per statement need not parse the claims JSON each time.
   return sql`select
     set_config('role', ${role}, true),
     set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
+    set_config('request.jwt.claim.sub', ${sub}, true),
     set_config('request.headers', ${requestHeadersJson(ctx)}, true),
     set_config('request.method', ${ctx.method ?? ""}, true),
     set_config('request.path', ${ctx.path ?? ""}, true)`;
