@@ -17,15 +17,16 @@ const http = { allowedOrigins: ["https://onboarding.kazi.example"], bodyLimitByt
 function makeApp(url: string | null) {
   const { db } = createDb(testDbConfig(url ?? "postgresql://postgres@127.0.0.1:1/kazi", { connectTimeoutMs: 500 }));
   const audit = createMemoryAuditSink();
+  const vault = PiiVault.create(db, testConfig());
   const app = createOnboardingApp({
     http,
     verifier: createVerifier(keys.auth),
     audit,
     db,
-    vault: PiiVault.create(db, testConfig()),
+    vault,
     idempotency: createMemoryIdempotencyStore(),
   });
-  return { app, db, audit };
+  return { app, db, audit, vault };
 }
 
 const token = (sub = crypto.randomUUID(), email?: string) =>
@@ -102,29 +103,7 @@ Deno.test({
   async fn() {
     const { app, db, audit } = makeApp(url!);
     try {
-      const hireId = crypto.randomUUID();
-      const hrId = crypto.randomUUID();
-      const email = `unit-${hireId}@test.kazi.example`;
-      const slug = `onb-unit-${hireId.slice(0, 8)}`;
-      const invitation = newInvitationToken();
-      await sql`insert into auth.users (id, email) values (${hireId}, ${email}), (${hrId}, ${"hr-" + email})`.execute(
-        db,
-      );
-      const { rows: [t] } = await sql<{ id: string }>`insert into public.tenants (name, slug) values ('Unit', ${slug})
-        returning id`.execute(db);
-      await sql`insert into public.memberships (tenant_id, user_id, role) values (${t.id}, ${hrId}, 'admin')`.execute(
-        db,
-      );
-      await sql`insert into public.invitations (tenant_id, email, role, token_hash, expires_at)
-        values (${t.id}, ${email}, 'employee', ${await hashInvitationToken(
-        invitation,
-      )}::bytea, now() + interval '1 day')`
-        .execute(db);
-
-      const hire = await token(hireId, email);
-      const accepted = await send(app, "POST", "/invitations/accept", hire, { token: invitation });
-      assert.equal(accepted.status, 201);
-      const caseId = (await accepted.json()).case.id;
+      const { hire, hrId, caseId, tenantId } = await hiredCase(app, db);
       const saved = await send(app, "PUT", `/me/cases/${caseId}/details`, hire, {
         first_name: "Juma",
         last_name: "Mwangi",
@@ -146,9 +125,75 @@ Deno.test({
         from public.employees where id = ${employee.id}`.execute(db);
       assert.equal(e.ok, true);
       assert.equal(audit.events.length, 0, "no refusal was recorded");
-      await sql`delete from public.tenants where id = ${t.id}`.execute(db);
+      await sql`delete from public.tenants where id = ${tenantId}`.execute(db);
     } finally {
       await db.destroy();
     }
   },
 });
+
+Deno.test({
+  name: "with the database: saves after the case was read (its tenant remembered) answer as the first one did",
+  ignore: !url,
+  async fn() {
+    const { app, db, vault } = makeApp(url!);
+    try {
+      const { hire, caseId, tenantId } = await hiredCase(app, db);
+      const body = (i: number) => ({ first_name: `Juma${"a".repeat(i)}`, kra_pin: `A11122233${i}X`, phone: "0799 000 111" });
+      assert.equal((await send(app, "GET", `/me/cases/${caseId}`, hire)).status, 200);
+      for (const i of [1, 2]) {
+        const saved = await send(app, "PUT", `/me/cases/${caseId}/details`, hire, body(i));
+        assert.equal(saved.status, 200);
+        assert.equal((await saved.json()).first_name, body(i).first_name);
+      }
+      const { rows: [row] } = await sql<{ kra_pin_ciphertext: Uint8Array }>`select kra_pin_ciphertext
+        from public.onboarding_cases where id = ${caseId}`.execute(db);
+      assert.equal(
+        await vault.decryptField({ tenantId, table: "onboarding_cases", field: "kra_pin", rowId: caseId, ciphertext: row.kra_pin_ciphertext }),
+        "A111222332X",
+        "sealed to the case's own tenant and row",
+      );
+
+      // someone else, even for a case its subject has read: 404, nothing written
+      const other = await send(app, "PUT", `/me/cases/${caseId}/details`, await token(), body(3));
+      assert.equal(other.status, 404);
+      await send(app, "PUT", `/me/cases/${caseId}/details`, hire, { other_names: "Baraka" });
+      assert.equal((await send(app, "POST", `/me/cases/${caseId}/submit`, hire)).status, 422, "still incomplete");
+      await send(app, "PUT", `/me/cases/${caseId}/details`, hire, {
+        last_name: "Mwangi", date_of_birth: "1990-02-28", national_id: String(40000000 + Math.floor(Math.random() * 50000000)),
+        bank_code: "68", branch_code: "001", bank_account: "1234-5678-90",
+      });
+      assert.equal((await send(app, "POST", `/me/cases/${caseId}/submit`, hire)).status, 200);
+      // submitted: the remembered tenant does not make the guarded update succeed
+      const late = await send(app, "PUT", `/me/cases/${caseId}/details`, hire, body(4));
+      assert.equal(late.status, 409);
+      assert.equal((await late.json()).error.details.status, "submitted");
+      const { rows: [after] } = await sql<{ first_name: string }>`select first_name from public.onboarding_cases
+        where id = ${caseId}`.execute(db);
+      assert.equal(after.first_name, body(2).first_name);
+      await sql`delete from public.tenants where id = ${tenantId}`.execute(db);
+    } finally {
+      await db.destroy();
+    }
+  },
+});
+
+/** A tenant with an admin, and a new hire who accepted their invitation (a draft case). */
+async function hiredCase(app: ReturnType<typeof makeApp>["app"], db: ReturnType<typeof makeApp>["db"]) {
+  const hireId = crypto.randomUUID();
+  const hrId = crypto.randomUUID();
+  const email = `unit-${hireId}@test.kazi.example`;
+  const slug = `onb-unit-${hireId.slice(0, 8)}`;
+  const invitation = newInvitationToken();
+  await sql`insert into auth.users (id, email) values (${hireId}, ${email}), (${hrId}, ${"hr-" + email})`.execute(db);
+  const { rows: [t] } = await sql<{ id: string }>`insert into public.tenants (name, slug) values ('Unit', ${slug})
+    returning id`.execute(db);
+  await sql`insert into public.memberships (tenant_id, user_id, role) values (${t.id}, ${hrId}, 'admin')`.execute(db);
+  await sql`insert into public.invitations (tenant_id, email, role, token_hash, expires_at)
+    values (${t.id}, ${email}, 'employee', ${await hashInvitationToken(invitation)}::bytea, now() + interval '1 day')`
+    .execute(db);
+  const hire = await token(hireId, email);
+  const accepted = await send(app, "POST", "/invitations/accept", hire, { token: invitation });
+  assert.equal(accepted.status, 201);
+  return { hire, hrId, caseId: (await accepted.json()).case.id as string, tenantId: t.id };
+}

@@ -8,6 +8,8 @@ import { sql } from "kysely";
 import { eventFrom, recordInTransaction } from "../../_shared/audit.ts";
 import { requestContext } from "../../_shared/context.ts";
 import { withUser } from "../../_shared/db.ts";
+import { BoundedMap } from "../../_shared/bounded-map.ts";
+import type { PiiVault } from "../../_shared/crypto/pii-vault.ts";
 import { errors } from "../../_shared/errors.ts";
 import { errorResponses } from "../../_shared/openapi.ts";
 import { PII_FIELDS, type PiiField } from "../../_shared/pii/fields.ts";
@@ -29,6 +31,26 @@ export const REQUIRED_TO_SUBMIT = [
 ] as const;
 
 const PLAIN_FIELDS = ["first_name", "last_name", "other_names", "date_of_birth", "bank_code", "branch_code"] as const;
+const CASE_TENANTS_REMEMBERED = 10_000;
+
+/** The columns a save sets: plain fields as given, protected ones sealed to the case row (null clears). */
+async function sealedChanges(
+  vault: PiiVault,
+  body: Partial<Record<(typeof PLAIN_FIELDS)[number] | PiiField, string | null>>,
+  place: { tenantId: string; caseId: string },
+): Promise<Record<string, unknown>> {
+  const changes: Record<string, unknown> = {};
+  for (const f of PLAIN_FIELDS) if (body[f] !== undefined) changes[f] = body[f];
+  await Promise.all(PII_FIELDS.map(async (field) => {
+    const value = body[field];
+    if (value === undefined) return;
+    // no blind index: cases are never looked up by value (the employee row gets one on approval)
+    changes[`${field}_ciphertext`] = value === null
+      ? null
+      : (await vault.sealOnly({ tenantId: place.tenantId, table: CASE_TABLE, field, rowId: place.caseId, value })).ciphertext;
+  }));
+  return changes;
+}
 
 const json = <S extends z.ZodType>(schema: S, description: string) => ({
   description,
@@ -37,6 +59,8 @@ const json = <S extends z.ZodType>(schema: S, description: string) => ({
 
 export function myCaseRoutes(deps: RouteDeps) {
   const app = router();
+  // "<subject>/<case>" → the case's tenant, for cases their subject has read
+  const caseTenants = new BoundedMap<string, string>(CASE_TENANTS_REMEMBERED);
 
   const listMine = createRoute({
     method: "get",
@@ -56,6 +80,7 @@ export function myCaseRoutes(deps: RouteDeps) {
         selectCases(trx).where("c.subject_user_id", "=", ctx.caller!.userId).orderBy("c.created_at").orderBy("c.id")
           .limit(100).execute(),
     );
+    for (const row of rows) caseTenants.set(`${ctx.caller!.userId}/${row.id}`, row.tenant_id);
     const items = await toViews(deps.vault, rows as CaseRow[]);
     return c.json({ items }, 200);
   });
@@ -72,6 +97,7 @@ export function myCaseRoutes(deps: RouteDeps) {
     const { caseId } = c.req.valid("param");
     const { row, history } = await withUser(deps.db, ctx, async (trx) => {
       const row = await requireCase(trx, caseId, { subject: ctx.caller!.userId });
+      caseTenants.set(`${ctx.caller!.userId}/${caseId}`, row.tenant_id);
       return { row, history: await caseHistory(trx, row) };
     });
     return c.json(await toView(deps.vault, row, history), 200);
@@ -95,29 +121,32 @@ export function myCaseRoutes(deps: RouteDeps) {
     const body = c.req.valid("json");
     const me = ctx.caller!.userId;
 
-    // One transaction: read the draft, encrypt while it is open (the vault
-    // has a pool of its own, so waiting on it cannot starve this one), then
-    // update only if it is still a draft. No row lock: a concurrent submit
-    // makes the guarded update match nothing, which is the same 409.
+    // One transaction: encrypt, then update only if the case is still my
+    // draft. No row lock: a concurrent submit makes the guarded update match
+    // nothing, which is the same 409. The ciphertexts are bound to the
+    // case's tenant; a case never moves to another tenant (its trigger
+    // refuses), so once I have read it, its tenant is remembered and the
+    // update checks it again. The vault has a pool of its own, so waiting on
+    // it here cannot starve this one.
     const saved = await withUser(deps.db, ctx, async (trx) => {
+      const mine = `${me}/${caseId}`;
+      let tenantId = caseTenants.get(mine);
+      if (!tenantId) {
+        const current = await requireCase(trx, caseId, { subject: me });
+        if (current.status !== "draft") throw errors.conflict("Only a draft can be edited.", { status: current.status });
+        caseTenants.set(mine, tenantId = current.tenant_id);
+      }
+      const changes = await sealedChanges(deps.vault, body, { tenantId, caseId });
+      const updated = await trx.updateTable("onboarding_cases as c").set(changes)
+        .where("c.id", "=", caseId).where("c.subject_user_id", "=", me).where("c.tenant_id", "=", tenantId)
+        .where("c.status", "=", "draft").where("c.deleted_at", "is", null)
+        .returning(caseColumns()).executeTakeFirst();
+      if (updated) return updated as CaseRow;
+      // why not: gone or not mine (404), or no longer a draft (409)
+      caseTenants.delete(mine);
       const current = await requireCase(trx, caseId, { subject: me });
       if (current.status !== "draft") throw errors.conflict("Only a draft can be edited.", { status: current.status });
-      const changes: Record<string, unknown> = {};
-      for (const f of PLAIN_FIELDS) if (body[f] !== undefined) changes[f] = body[f];
-      await Promise.all(PII_FIELDS.map(async (field) => {
-        const value = body[field];
-        if (value === undefined) return;
-        // no blind index: cases are never looked up by value (the employee row gets one on approval)
-        changes[`${field}_ciphertext`] = value === null
-          ? null
-          : (await deps.vault.sealOnly({ tenantId: current.tenant_id, table: CASE_TABLE, field, rowId: caseId, value })).ciphertext;
-      }));
-      const updated = await trx.updateTable("onboarding_cases as c").set(changes)
-        .where("c.id", "=", caseId).where("c.subject_user_id", "=", me).where("c.status", "=", "draft")
-        .where("c.deleted_at", "is", null)
-        .returning(caseColumns()).executeTakeFirst();
-      if (!updated) throw errors.conflict("The case changed meanwhile (it is no longer a draft).");
-      return updated as CaseRow;
+      throw errors.conflict("The case changed meanwhile (it is no longer a draft).");
     });
     return c.json(await toView(deps.vault, saved), 200);
   });
