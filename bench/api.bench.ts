@@ -1,17 +1,15 @@
 /**
  * API benchmark (Deno script; run by `npm run bench`). Prints markdown.
  *
- * Against the functions served on a fresh database (KAZI_BENCH_FUNCTIONS_URL)
- * as `npm start` serves them (one worker per core, scripts/serve-functions.ts), with
- * C concurrent keep-alive connections on loopback (autocannon, default 50),
- * requests per second and p50/p99 latency of
+ * Against the functions served on a fresh database (KAZI_BENCH_FUNCTIONS_URL),
+ * with C concurrent keep-alive connections on loopback (autocannon, default
+ * 50), requests per second and p50/p99 latency of
  *   (a) GET  /admin/tenants/{t}/employees              first page of 50, masked
  *   (b) PUT  /onboarding/me/cases/{id}/details         four encryptions
  *   (c) POST /admin/tenants/{t}/employees/{id}/reveal  one decryption, audited
  * each next to the same work done directly in SQL from this process (same
- * statements, same user with RLS, same vault work in-process; as many threads
- * as the functions have workers, each with a pool of one worker's size;
- * C concurrent workers in all): bench/lib/direct-sql.ts, direct-side.ts. The two
+ * statements, same user with RLS, same vault work in-process, a pool of the
+ * functions' size, C concurrent workers): bench/lib/direct-sql.ts. The two
  * sides run in alternating windows (order flipped every round), so both see
  * the same machine. Targets (issue 6): list ≥ 0.5× the direct-SQL
  * throughput; p99 of saving details < 100 ms.
@@ -28,8 +26,7 @@
  * whose protected fields are real vault ciphertexts, 50 admins, 500 new hires
  * with draft cases; requests rotate over users, rows and fields.
  *
- * Env: KAZI_BENCH_DB_URL, KAZI_BENCH_FUNCTIONS_URL, KAZI_BENCH_FUNCTIONS_PID
- * (for its CPU time), KAZI_FUNCTIONS_WORKERS (the functions' workers), the functions' secrets
+ * Env: KAZI_BENCH_DB_URL, KAZI_BENCH_FUNCTIONS_URL, the functions' secrets
  * (KAZI_DEV_JWT_PRIVATE_JWK or KAZI_JWT_SECRET, KAZI_KEKS, …), KAZI_DB_POOL_MAX
  * (the functions' pool size, default 5), KAZI_BENCH_API_EMPLOYEES,
  * KAZI_BENCH_API_CONNECTIONS, KAZI_BENCH_API_SECONDS (per window, default 4),
@@ -40,15 +37,14 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { cryptoConfigFromEnv } from "../functions/_shared/crypto/config.ts";
 import { PiiVault } from "../functions/_shared/crypto/pii-vault.ts";
+import { usePreparedStatements } from "../functions/_shared/db.ts";
 import { PII_FIELDS } from "../functions/_shared/pii/fields.ts";
 import { createApiFixture, kenyanPii } from "./lib/api-fixtures.ts";
 import { cpuSnapshot, cpuSpent } from "./lib/cpu.ts";
 import { summaryLine } from "./lib/bench-summary.ts";
-import { detailsOf, REVEAL_REASON, type ScenarioName } from "./lib/direct-scenarios.ts";
-import { DirectSide } from "./lib/direct-side.ts";
-import { listPlan } from "./lib/direct-sql.ts";
-import { httpLoad, type HttpRequestSpec, type Stats, statsOf, type Window } from "./lib/load.ts";
-import { httpOpenLoop, offeredRates, type OpenLoopPoint, openLoopSummaryRow, type OpenLoopWindow } from "./lib/open-loop.ts";
+import { listEmployees, listPlan, revealField, saveDetails } from "./lib/direct-sql.ts";
+import { httpLoad, type HttpRequestSpec, inProcessLoad, type Stats, statsOf, type Window } from "./lib/load.ts";
+import { httpOpenLoop, offeredRates, openLoop, type OpenLoopPoint, openLoopSummaryRow, type OpenLoopWindow } from "./lib/open-loop.ts";
 import { tokenFor } from "./lib/tokens.ts";
 
 const env = (name: string) => Deno.env.get(name)?.trim() || undefined;
@@ -66,8 +62,6 @@ const POOL = Number(env("KAZI_DB_POOL_MAX") ?? 5);
 const OPEN_FRACTIONS = (env("KAZI_BENCH_API_OPEN_FRACTIONS") ?? "0.25,0.5,0.75").split(",").map(Number).filter((f) => f > 0);
 const SAVE_P99_LIMIT_MS = 100;
 const SERVER_PID = env("KAZI_BENCH_FUNCTIONS_PID") ? Number(env("KAZI_BENCH_FUNCTIONS_PID")) : undefined;
-// the functions' workers (scripts/serve-functions.ts); the direct side gets as many threads
-const THREADS = Math.max(1, Number(env("KAZI_FUNCTIONS_WORKERS") ?? 1) || 1);
 
 // ---- fixtures -----------------------------------------------------------------
 const admin = new pg.Pool({ connectionString: dbUrl, max: 2 });
@@ -80,37 +74,48 @@ const loadSeconds = (performance.now() - loadStarted) / 1000;
 
 const admins = await Promise.all(fx.admins.map((id) => tokenFor(id)));
 const hires = await Promise.all(fx.hires.map(async (h) => ({ ...h, ...(await tokenFor(h.userId)) })));
-// The direct side: one thread per functions worker, each with the pool one worker has.
-const direct = await DirectSide.start(THREADS, {
-  dbUrl,
-  poolMax: POOL,
-  data: {
-    tenantId: fx.tenantId,
-    admins: admins.map(({ claims }) => ({ claims })),
-    hires: hires.map(({ claims, caseId }) => ({ claims, caseId })),
-    employees: fx.employees.map(({ id }) => ({ id })),
-  },
-});
+// Prepared statements as in the functions (functions/_shared/db.ts), so both sides plan a statement once per connection.
+const direct = new pg.Pool({ connectionString: dbUrl, max: POOL, application_name: "kazi-bench-direct" });
+usePreparedStatements(direct);
+
+const detailsOf = (i: number): Record<string, string> => {
+  const pii = kenyanPii(5_000_000 + i);
+  return {
+    first_name: "Wanjiku", last_name: "Kamau", other_names: "Njeri", date_of_birth: "1994-05-17",
+    kra_pin: pii.kra_pin, national_id: pii.national_id, phone: pii.phone,
+    bank_code: "01", branch_code: "094", bank_account: pii.bank_account,
+  };
+};
+const REASON = "Payroll reconciliation for the bench";
 const json = (token: string) => ({ authorization: `Bearer ${token}`, "content-type": "application/json" });
 const base = new URL(functionsUrl).pathname;
 
 interface Scenario {
-  name: ScenarioName;
+  name: string;
   /** Absent for a direct-SQL-only variant. */
   http?: (i: number) => HttpRequestSpec;
+  sql: (i: number) => Promise<void>;
 }
 
 const scenarios: Scenario[] = [
   {
     name: "list",
     http: (i) => ({ method: "GET", path: `${base}/admin/tenants/${fx.tenantId}/employees`, headers: json(admins[i % admins.length].token) }),
+    sql: (i) => listEmployees(direct, vault, admins[i % admins.length].claims, fx.tenantId, false),
   },
-  { name: "list+mask" },
+  {
+    name: "list+mask",
+    sql: (i) => listEmployees(direct, vault, admins[i % admins.length].claims, fx.tenantId, true),
+  },
   {
     name: "save",
     http: (i) => {
       const h = hires[i % hires.length];
       return { method: "PUT", path: `${base}/onboarding/me/cases/${h.caseId}/details`, headers: json(h.token), body: JSON.stringify(detailsOf(i)) };
+    },
+    sql: (i) => {
+      const h = hires[i % hires.length];
+      return saveDetails(direct, vault, h.claims, h.caseId, detailsOf(i));
     },
   },
   {
@@ -119,8 +124,10 @@ const scenarios: Scenario[] = [
       method: "POST",
       path: `${base}/admin/tenants/${fx.tenantId}/employees/${fx.employees[i % fx.employees.length].id}/reveal`,
       headers: json(admins[i % admins.length].token),
-      body: JSON.stringify({ field: PII_FIELDS[i % 4], reason: REVEAL_REASON }),
+      body: JSON.stringify({ field: PII_FIELDS[i % 4], reason: REASON }),
     }),
+    sql: (i) =>
+      revealField(direct, vault, admins[i % admins.length].claims, fx.tenantId, fx.employees[i % fx.employees.length].id, PII_FIELDS[i % 4], REASON),
   },
 ];
 
@@ -160,7 +167,7 @@ const measure = async (key: string, run: () => Promise<Window>, keep: boolean) =
 };
 const api = (next: Scenario["http"] & {}, seconds: number) => () =>
   httpLoad(functionsUrl, { connections: CONNECTIONS, seconds, okStatus: 200, next });
-const sqlSide = (s: Scenario, seconds: number) => () => direct.closedLoop(s.name, CONNECTIONS, seconds);
+const sqlSide = (s: Scenario, seconds: number) => () => inProcessLoad({ connections: CONNECTIONS, seconds, op: s.sql });
 
 for (let round = -1; round < ROUNDS; round++) {
   const warmUp = round < 0; // one short window per side, discarded
@@ -189,7 +196,7 @@ for (let round = 0; round < ROUNDS; round++) {
     const key = openKey(k);
     const sides: [string, () => Promise<Window>][] = [
       [`${key}:api`, () => httpOpenLoop(functionsUrl, { connections: CONNECTIONS, seconds: SECONDS, rate, okStatus: 200, next: saveScenario.http! })],
-      [`${key}:sql`, () => direct.openLoop("save", rate, SECONDS, CONNECTIONS)],
+      [`${key}:sql`, () => openLoop({ rate, seconds: SECONDS, slots: CONNECTIONS, op: saveScenario.sql })],
       [`${key}:autocannon`, () => httpLoad(functionsUrl, { connections: CONNECTIONS, seconds: SECONDS, okStatus: 200, next: saveScenario.http!, overallRate: rate })],
     ];
     if (round % 2 === 1) sides.reverse();
@@ -200,8 +207,8 @@ for (let round = 0; round < ROUNDS; round++) {
     }
   }
 }
-const plan = await listPlan(admin, admins[0].claims, fx.tenantId);
-await direct.close();
+const plan = await listPlan(direct, admins[0].claims, fx.tenantId);
+await direct.end();
 await admin.end();
 await keyPool.end();
 
@@ -223,8 +230,7 @@ const saveMet = save.p99 < 100;
 const failures = Object.entries(stats).filter(([, s]) => s.failures > 0);
 
 console.log(
-  `${CONNECTIONS} concurrent connections on loopback (API: autocannon against the functions served by ${THREADS} worker${THREADS === 1 ? "" : "s"} ` +
-    `(one per core, as \`npm start\` serves them), each with a pool of ${POOL}; direct SQL: ${CONNECTIONS} workers on ${THREADS} thread${THREADS === 1 ? "" : "s"}, each thread with a pool of ${POOL}). ` +
+  `${CONNECTIONS} concurrent connections on loopback (API: autocannon; direct SQL: ${CONNECTIONS} workers over a pool of ${POOL}, the functions' pool size). ` +
     `${ROUNDS} rounds of ${SECONDS} s per side, sides alternating, after a 1 s warm-up each; latencies are client-side, percentiles over every request.\n` +
     `Data: 1 tenant, ${EMPLOYEES.toLocaleString("en")} employees with four vault-encrypted fields each (loaded in ${loadSeconds.toFixed(1)} s), ` +
     `${fx.admins.length} admins, ${fx.hires.length} new hires with draft cases; requests rotate over users, rows and fields.\n`,
@@ -246,7 +252,7 @@ const perRequest = (key: string, part: "bench" | "server" | "postgres") => {
 };
 console.log(
   "\nWhere the time goes: CPU milliseconds per request (from /proc, summed over the windows; 10 ms tick resolution). " +
-    "API side: the functions server (its gateway and workers), their Postgres backends, and this process as the load generator; direct side: this process (its threads: pg client and vault) and its Postgres backends.\n",
+    "API side: the functions server, its Postgres backends, and this process as the load generator; direct side: this process (pg client and vault) and its Postgres backends.\n",
 );
 console.log("| request | API: functions server | API: Postgres | API: load generator | SQL: bench process | SQL: Postgres |");
 console.log("|---|---:|---:|---:|---:|---:|");
@@ -293,7 +299,7 @@ console.log(
     `of the saturated API throughput above (${rps(saturatedSave)} req/s), over ${CONNECTIONS} keep-alive connections; requests due evenly spaced ` +
     `(1 / rate apart) whatever the server does, each sent on an idle connection or queued until one frees up; ` +
     `latency runs from the request's due time, so waiting for a connection counts (no coordinated omission). ` +
-    `Direct SQL: the same pacing over ${CONNECTIONS} workers on ${THREADS} thread${THREADS === 1 ? "" : "s"} (the rate split evenly), a pool of ${POOL} each. ${ROUNDS} rounds of ${SECONDS} s per rate and side, alternating, ${SETTLE_MS} ms apart. ` +
+    `Direct SQL: the same pacing over ${CONNECTIONS} workers and the pool of ${POOL}. ${ROUNDS} rounds of ${SECONDS} s per rate and side, alternating, ${SETTLE_MS} ms apart. ` +
     `"req/s" is achieved (answers over the time from the first due request to the last answer).\n` +
     `The last three columns are autocannon's own overallRate at the same rate, for comparison only: it gives each connection a whole ` +
     `per-second quota (at most one connection per req/s) that it sends back to back when its 1 s timer fires, the timers in step, ` +

@@ -9,7 +9,7 @@ import { createMigratedDatabase } from "./lib/test-database.ts";
 import { generateSecrets, readEnvFile } from "./lib/secrets.ts";
 import { run } from "./lib/run.ts";
 import { bin } from "./lib/paths.ts";
-import { functionWorkerCount, startFunctions } from "./lib/functions-server.ts";
+import { startFunctions } from "./lib/functions-server.ts";
 import { functionEnv } from "./lib/function-env.ts";
 import { freePort } from "./lib/ports.ts";
 import { readmeWithResults, resultsMarkdown, splitSummary, type BenchResult } from "../bench/lib/results-markdown.ts";
@@ -34,11 +34,9 @@ await runMain(async () => {
       const db = await createMigratedDatabase(server.url, "bench");
       const secrets = await generateSecrets();
       // Benches of the HTTP APIs call the functions, served against the same database.
-      // served as `npm start` serves them: one worker per core
-      const workers = functionWorkerCount();
       const functions = await startFunctions(
         { ...functionEnv(secrets, db.url), ...FUNCTION_ENV[file] },
-        { port: await freePort(), log: () => {}, workers },
+        { port: await freePort(), log: () => {} },
       );
       try {
         say(`bench/${file}`);
@@ -50,7 +48,6 @@ await runMain(async () => {
             KAZI_BENCH_FUNCTIONS_URL: functions.url,
             // so a bench can read the server's CPU time from /proc (where the time goes)
             KAZI_BENCH_FUNCTIONS_PID: String(functions.child.pid ?? ""),
-            KAZI_FUNCTIONS_WORKERS: String(workers),
             NO_COLOR: "1",
           },
         });

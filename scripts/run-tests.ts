@@ -10,7 +10,7 @@ import { provision } from "./lib/provision.ts";
 import { createMigratedDatabase, installPgTap } from "./lib/test-database.ts";
 import { generateSecrets, readEnvFile } from "./lib/secrets.ts";
 import { functionEnv } from "./lib/function-env.ts";
-import { functionWorkerCount, startFunctions } from "./lib/functions-server.ts";
+import { startFunctions } from "./lib/functions-server.ts";
 import { run } from "./lib/run.ts";
 import { type Tally, tallyCheck, tallyDeno, tallyNodeTest, tallyTap, total } from "./lib/tally.ts";
 import { forSupabaseCli } from "./lib/db-url.ts";
@@ -81,11 +81,9 @@ async function main(): Promise<void> {
     const runSecrets = await generateSecrets();
     const port = await freePort();
     let functionsLog = "";
-    // served as `npm start` serves them (one worker per core), so every suite goes through the gateway
     const functions = await startFunctions(functionEnv(runSecrets, db.url), {
       port,
       log: (chunk) => void (functionsLog += chunk),
-      workers: functionWorkerCount(),
     });
     const stackEnv = {
       ...denoEnv,

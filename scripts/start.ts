@@ -8,7 +8,7 @@ import { seed } from "./lib/seed.ts";
 import { assertPortFree } from "./lib/provision.ts";
 import { ensureEnvFile } from "./lib/secrets.ts";
 import { functionEnv } from "./lib/function-env.ts";
-import { functionWorkerCount, startFunctions } from "./lib/functions-server.ts";
+import { startFunctions } from "./lib/functions-server.ts";
 import { redact } from "./lib/db-url.ts";
 import { type AuditSealer, SEAL_INTERVAL_MS, startAuditSealer } from "./lib/audit-sealer.ts";
 
@@ -36,8 +36,7 @@ await runMain(async () => {
     await migrate(url);
     await seed(url);
     sealer = startAuditSealer(url);
-    const workers = functionWorkerCount();
-    const functions = await startFunctions(functionEnv(secrets, url), { port: PORT, workers });
+    const functions = await startFunctions(functionEnv(secrets, url), { port: PORT });
     process.on("SIGINT", () => stopAll(functions));
     process.on("SIGTERM", () => stopAll(functions));
     functions.child.once("exit", (code) => {
@@ -49,7 +48,7 @@ await runMain(async () => {
     const health = await fetch(`${functions.url}/health`).then((r) => r.status).catch(() => "unreachable");
     say([
       "Kazi is up.",
-      `  functions: ${functions.url}/<name>   (health: ${functions.url}/health → ${health}; ${workers} worker${workers === 1 ? "" : "s"})`,
+      `  functions: ${functions.url}/<name>   (health: ${functions.url}/health → ${health})`,
       `  database:  ${redact(url)}`,
       `  audit:     rows sealed into the hash chain every ${SEAL_INTERVAL_MS / 1000} s (audit.seal())`,
       "  token:     npm run token -- --user owner@acme.test   (any seeded user; then",

@@ -100,7 +100,14 @@ export async function listPlan(pool: pg.Pool, claims: Claims, tenantId: string):
   });
 }
 
-/** PUT /onboarding/me/cases/{id}/details: in one transaction, read the draft, encrypt four fields, update … returning; masks from the values just sealed. */
+// "<subject>/<case>" → tenant, as the onboarding function remembers it (a case never moves)
+const caseTenants = new Map<string, string>();
+
+/**
+ * PUT /onboarding/me/cases/{id}/details: in one transaction, (read the draft
+ * the first time, for its tenant), encrypt four fields, update … returning;
+ * masks from the values just sealed.
+ */
 export async function saveDetails(
   pool: pg.Pool,
   vault: PiiVault,
@@ -110,24 +117,30 @@ export async function saveDetails(
 ) {
   const request = { method: "PUT", path: `/onboarding/me/cases/${caseId}/details` };
   await asUser(pool, claims, request, async (c) => {
-    const { rows: [current] } = await c.query(
-      `select ${CASE_COLUMNS} from public.onboarding_cases as c
-       where c.deleted_at is null and c.id = $1 and c.subject_user_id = $2`,
-      [caseId, claims.sub],
-    );
-    if (!current) throw new Error("case not found");
-    if (current.status !== "draft") throw new Error("not a draft");
+    const mine = `${claims.sub}/${caseId}`;
+    let tenantId = caseTenants.get(mine);
+    if (!tenantId) {
+      const { rows: [current] } = await c.query(
+        `select ${CASE_COLUMNS} from public.onboarding_cases as c
+         where c.deleted_at is null and c.id = $1 and c.subject_user_id = $2`,
+        [caseId, claims.sub],
+      );
+      if (!current) throw new Error("case not found");
+      if (current.status !== "draft") throw new Error("not a draft");
+      caseTenants.set(mine, tenantId = current.tenant_id as string);
+    }
     const changes: [string, unknown][] = ["first_name", "last_name", "other_names", "date_of_birth", "bank_code", "branch_code"]
       .map((f) => [f, body[f]]);
     // as the API: sealed in parallel, no blind index (cases are never looked up by value)
     const sealed = await Promise.all(PII_FIELDS.map((field) =>
-      vault.sealOnly({ tenantId: current.tenant_id as string, table: "onboarding_cases", field, rowId: caseId, value: body[field] })
+      vault.sealOnly({ tenantId: tenantId!, table: "onboarding_cases", field, rowId: caseId, value: body[field] })
     ));
     PII_FIELDS.forEach((field, i) => changes.push([`${field}_ciphertext`, sealed[i].ciphertext]));
     const { rows: [saved] } = await c.query(
-      `update public.onboarding_cases as c set ${changes.map(([col], i) => `${col} = $${i + 3}`).join(", ")}
-       where c.id = $1 and c.subject_user_id = $2 and c.status = 'draft' and c.deleted_at is null returning ${CASE_COLUMNS}`,
-      [caseId, claims.sub, ...changes.map(([, v]) => v)],
+      `update public.onboarding_cases as c set ${changes.map(([col], i) => `${col} = $${i + 4}`).join(", ")}
+       where c.id = $1 and c.subject_user_id = $2 and c.tenant_id = $3 and c.status = 'draft' and c.deleted_at is null
+       returning ${CASE_COLUMNS}`,
+      [caseId, claims.sub, tenantId, ...changes.map(([, v]) => v)],
     );
     if (!saved) throw new Error("case changed meanwhile");
     await maskRow(vault, "onboarding_cases", saved);

@@ -1,30 +1,19 @@
 // Starts scripts/serve-functions.ts under Deno and waits until it listens.
 import { spawn, type ChildProcess } from "node:child_process";
-import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { ToolError } from "./cli.ts";
 import { bin, repoRoot } from "./paths.ts";
 
 export interface FunctionsServer { url: string; child: ChildProcess; stop(): Promise<void> }
 
-/** One worker per core (scripts/serve-functions.ts), or KAZI_FUNCTIONS_WORKERS when set. */
-export function functionWorkerCount(env: Record<string, string | undefined> = process.env): number {
-  const set = Number(env.KAZI_FUNCTIONS_WORKERS);
-  return Number.isInteger(set) && set >= 1 && set <= 64 ? set : availableParallelism();
-}
-
 export async function startFunctions(
   env: Record<string, string>,
-  opts: { port: number; log?: (line: string) => void; workers?: number },
+  opts: { port: number; log?: (line: string) => void },
 ): Promise<FunctionsServer> {
   const child = spawn(
     bin("deno"),
     ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", resolve(repoRoot, "scripts", "serve-functions.ts")],
-    {
-      cwd: repoRoot,
-      env: { ...process.env, ...env, KAZI_FUNCTIONS_PORT: String(opts.port), KAZI_FUNCTIONS_WORKERS: String(opts.workers ?? 1) },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
+    { cwd: repoRoot, env: { ...process.env, ...env, KAZI_FUNCTIONS_PORT: String(opts.port) }, stdio: ["ignore", "pipe", "pipe"] },
   );
   // Raw chunks, so a caller scanning the output for leaks sees every byte.
   const log = opts.log ?? ((chunk: string) => process.stdout.write(chunk));

@@ -5,7 +5,7 @@ import { createServer } from "node:net";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { needsServer, npmScript, repoRoot, scratchDatabase, server, sql } from "./_support.ts";
+import { needsServer, npmScript, repoRoot, scratchDatabase } from "./_support.ts";
 
 async function freePort(): Promise<number> {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -67,43 +67,6 @@ Deno.test({ name: "npm start serves health within 90 s and Ctrl-C stops it", ...
     assert.equal(body.database.reachable, true);
     assert.match(kazi.output(), /database: DATABASE_URL/);
     assert.match(kazi.output(), /npm run token -- --user/);
-  } finally {
-    const status = await kazi.stop();
-    await db.drop();
-    assert.equal(status.code, 130, kazi.output());
-  }
-  assert.equal(await answers(port), false, "functions stopped");
-});
-
-Deno.test({ name: "npm start with two workers hands requests to both, each with its own pool", ...needsServer }, async () => {
-  const db = await scratchDatabase("start_workers");
-  const port = await freePort();
-  const kazi = startKazi({ DATABASE_URL: db.url, KAZI_FUNCTIONS_PORT: String(port), KAZI_FUNCTIONS_WORKERS: "2" });
-  try {
-    await kazi.waitFor("Kazi is up", 90_000);
-    assert.match(kazi.output(), /2 workers/);
-    // Each health check queries the database through its worker's pool (5
-    // connections): 40 at once open more than one pool can hold.
-    const statuses = await Promise.all(Array.from({ length: 40 }, () =>
-      fetch(`http://127.0.0.1:${port}/functions/v1/health`).then(async (r) => (await r.body?.cancel(), r.status))
-    ));
-    assert.deepEqual(new Set(statuses), new Set([200]));
-    const [{ n }] = await sql<{ n: number }>(
-      server(),
-      "select count(*)::int as n from pg_stat_activity where datname = $1 and application_name = 'kazi-functions'",
-      [db.name],
-    );
-    assert.ok(n > 5, `${n} connections: more than one worker's pool`);
-    // request headers in, response status, headers and body out, through the gateway (bodies in: every integration suite)
-    const refused = await fetch(`http://127.0.0.1:${port}/functions/v1/onboarding/invitations/accept`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-request-id": "req-through-the-gateway" },
-      body: JSON.stringify({ token: "x".repeat(40) }),
-    });
-    const body = await refused.json();
-    assert.equal(refused.status, 401);
-    assert.equal(refused.headers.get("x-request-id"), "req-through-the-gateway");
-    assert.equal(body.error.request_id, "req-through-the-gateway");
   } finally {
     const status = await kazi.stop();
     await db.drop();
