@@ -22,6 +22,7 @@ import { z } from "zod";
 import type { AuditSink } from "./audit.ts";
 import type { AuthConfig } from "./config.ts";
 import { type AppEnv, type Caller, clientIpOf, type JwtClaims, userAgent } from "./context.ts";
+import { BoundedMap } from "./bounded-map.ts";
 import { AppError, errors } from "./errors.ts";
 
 export type RejectReason =
@@ -89,7 +90,7 @@ export function cachingVerifier(
   options: { ttlMs: number; maxEntries: number; now?: () => number },
 ): TokenVerifier {
   const now = options.now ?? Date.now;
-  const verified = new Map<string, { claims: JwtClaims; until: number }>();
+  const verified = new BoundedMap<string, { claims: JwtClaims; until: number }>(options.maxEntries);
   return {
     async verify(token) {
       const hit = verified.get(token);
@@ -99,11 +100,7 @@ export function cachingVerifier(
       }
       const claims = deepFreeze(await inner.verify(token));
       const until = Math.min(now() + options.ttlMs, claims.exp * 1000);
-      if (until > now()) {
-        // oldest first: Map iteration follows insertion order
-        while (verified.size >= options.maxEntries) verified.delete(verified.keys().next().value!);
-        verified.set(token, { claims, until });
-      }
+      if (until > now()) verified.set(token, { claims, until });
       return claims;
     },
   };

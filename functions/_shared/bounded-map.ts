@@ -26,4 +26,8 @@ export class BoundedMap<K, V> {
   delete(key: K): void {
     this.#entries.delete(key);
   }
+
+  keys(): IterableIterator<K> {
+    return this.#entries.keys();
+  }
 }

@@ -6,6 +6,7 @@
  * Callers pass the NORMALISED value (see ../pii); equal values → equal index.
  */
 import { concatBytes, uuidBytes } from "./bytes.ts";
+import { BoundedMap } from "../bounded-map.ts";
 
 const INFO = new TextEncoder().encode("kazi.blind-index.v1");
 const SALT = new TextEncoder().encode("kazi.blind-index.salt.v1");
@@ -13,12 +14,11 @@ const enc = new TextEncoder();
 
 export class BlindIndexer {
   #root: Promise<CryptoKey>;
-  #keys = new Map<string, Promise<CryptoKey>>();
-  #max: number;
+  #keys: BoundedMap<string, Promise<CryptoKey>>;
 
   constructor(rootKey: Uint8Array, maxCachedKeys = 4096) {
     this.#root = crypto.subtle.importKey("raw", rootKey as BufferSource, "HKDF", false, ["deriveKey"]);
-    this.#max = maxCachedKeys;
+    this.#keys = new BoundedMap(maxCachedKeys);
   }
 
   #keyFor(tenantId: string, field: string): Promise<CryptoKey> {
@@ -35,7 +35,6 @@ export class BlindIndexer {
           ["sign"],
         )
       );
-      if (this.#keys.size >= this.#max) this.#keys.delete(this.#keys.keys().next().value!);
       this.#keys.set(id, k);
     }
     return k;

@@ -14,6 +14,7 @@
 import { type Kysely, sql } from "kysely";
 import { integrityError, keyUnavailable } from "./errors.ts";
 import { type KekRing, newRawDataKey } from "./kek.ts";
+import { BoundedMap } from "../bounded-map.ts";
 
 export type DataKeyStatus = "active" | "retired" | "destroyed";
 
@@ -53,7 +54,7 @@ export class DataKeyStore {
   #db: AnyDb;
   #keks: KekRing;
   #opt: Required<DataKeyStoreOptions>;
-  #cache = new Map<string, CacheEntry>();
+  #cache: BoundedMap<string, CacheEntry>;
   #leases = new Map<string, Lease>();
   #refilling = new Map<string, Promise<void>>();
 
@@ -61,6 +62,7 @@ export class DataKeyStore {
     this.#db = db;
     this.#keks = keks;
     this.#opt = { now: Date.now, ...opt };
+    this.#cache = new BoundedMap(opt.cacheMaxEntries);
   }
 
   get kekRing(): KekRing {
@@ -97,7 +99,6 @@ export class DataKeyStore {
     if (hit) this.#cache.delete(id);
     const key = this.#load(tenantId, version);
     key.catch(() => this.#cache.delete(id));
-    while (this.#cache.size >= this.#opt.cacheMaxEntries) this.#cache.delete(this.#cache.keys().next().value!);
     this.#cache.set(id, { key, expiresAt: now + this.#opt.cacheTtlMs });
     return key;
   }

@@ -16,6 +16,7 @@
 import { IV_BYTES, TAG_BYTES } from "./aes-gcm.ts";
 import { concatBytes, readU32be, u32be, uuidBytes } from "./bytes.ts";
 import { integrityError } from "./errors.ts";
+import { BoundedMap } from "../bounded-map.ts";
 
 export const FORMAT_V1 = 1;
 export const HEADER_BYTES = 5;
@@ -36,8 +37,7 @@ const enc = new TextEncoder();
 
 // Encoded (label, tenant, table, column) prefixes, reused across rows: only the
 // row id differs between the values of one column. Bounded; evicts oldest.
-const prefixCache = new Map<string, Uint8Array>();
-const PREFIX_CACHE_MAX = 4096;
+const prefixCache = new BoundedMap<string, Uint8Array>(4096);
 
 function placePrefix(p: Place): Uint8Array {
   const id = `${p.tenantId}|${p.table}|${p.column}`;
@@ -47,7 +47,6 @@ function placePrefix(p: Place): Uint8Array {
       throw new TypeError("table and column must be SQL identifiers");
     }
     prefix = lengthPrefixed([AAD_LABEL, uuidBytes(p.tenantId), enc.encode(p.table), enc.encode(p.column)]);
-    if (prefixCache.size >= PREFIX_CACHE_MAX) prefixCache.delete(prefixCache.keys().next().value!);
     prefixCache.set(id, prefix);
   }
   return prefix;

@@ -59,8 +59,9 @@ const json = <S extends z.ZodType>(schema: S, description: string) => ({
 
 export function myCaseRoutes(deps: RouteDeps) {
   const app = router();
-  // "<subject>/<case>" → the case's tenant, for cases their subject has read
+  // (subject, case) → the case's tenant, for cases their subject has read
   const caseTenants = new BoundedMap<string, string>(CASE_TENANTS_REMEMBERED);
+  const mine = (subject: string, caseId: string) => `${subject}/${caseId}`;
 
   const listMine = createRoute({
     method: "get",
@@ -80,7 +81,7 @@ export function myCaseRoutes(deps: RouteDeps) {
         selectCases(trx).where("c.subject_user_id", "=", ctx.caller!.userId).orderBy("c.created_at").orderBy("c.id")
           .limit(100).execute(),
     );
-    for (const row of rows) caseTenants.set(`${ctx.caller!.userId}/${row.id}`, row.tenant_id);
+    for (const row of rows) caseTenants.set(mine(ctx.caller!.userId, row.id), row.tenant_id);
     const items = await toViews(deps.vault, rows as CaseRow[]);
     return c.json({ items }, 200);
   });
@@ -97,7 +98,7 @@ export function myCaseRoutes(deps: RouteDeps) {
     const { caseId } = c.req.valid("param");
     const { row, history } = await withUser(deps.db, ctx, async (trx) => {
       const row = await requireCase(trx, caseId, { subject: ctx.caller!.userId });
-      caseTenants.set(`${ctx.caller!.userId}/${caseId}`, row.tenant_id);
+      caseTenants.set(mine(ctx.caller!.userId, caseId), row.tenant_id);
       return { row, history: await caseHistory(trx, row) };
     });
     return c.json(await toView(deps.vault, row, history), 200);
@@ -129,12 +130,12 @@ export function myCaseRoutes(deps: RouteDeps) {
     // update checks it again. The vault has a pool of its own, so waiting on
     // it here cannot starve this one.
     const saved = await withUser(deps.db, ctx, async (trx) => {
-      const mine = `${me}/${caseId}`;
-      let tenantId = caseTenants.get(mine);
+      const key = mine(me, caseId);
+      let tenantId = caseTenants.get(key);
       if (!tenantId) {
         const current = await requireCase(trx, caseId, { subject: me });
         if (current.status !== "draft") throw errors.conflict("Only a draft can be edited.", { status: current.status });
-        caseTenants.set(mine, tenantId = current.tenant_id);
+        caseTenants.set(key, tenantId = current.tenant_id);
       }
       const changes = await sealedChanges(deps.vault, body, { tenantId, caseId });
       const updated = await trx.updateTable("onboarding_cases as c").set(changes)
@@ -143,7 +144,7 @@ export function myCaseRoutes(deps: RouteDeps) {
         .returning(caseColumns()).executeTakeFirst();
       if (updated) return updated as CaseRow;
       // why not: gone or not mine (404), or no longer a draft (409)
-      caseTenants.delete(mine);
+      caseTenants.delete(key);
       const current = await requireCase(trx, caseId, { subject: me });
       if (current.status !== "draft") throw errors.conflict("Only a draft can be edited.", { status: current.status });
       throw errors.conflict("The case changed meanwhile (it is no longer a draft).");
