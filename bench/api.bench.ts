@@ -74,8 +74,8 @@ const loadSeconds = (performance.now() - loadStarted) / 1000;
 
 const admins = await Promise.all(fx.admins.map((id) => tokenFor(id)));
 const hires = await Promise.all(fx.hires.map(async (h) => ({ ...h, ...(await tokenFor(h.userId)) })));
-// Prepared statements as in the functions (functions/_shared/db.ts), so both sides plan a statement once per connection.
-const direct = new pg.Pool({ connectionString: dbUrl, max: POOL, application_name: "kazi-bench-direct" });
+// Pipelined and with prepared statements as in the functions (functions/_shared/db.ts).
+const direct = new pg.Pool({ connectionString: dbUrl, max: POOL, application_name: "kazi-bench-direct", pipeline: true });
 usePreparedStatements(direct);
 
 const detailsOf = (i: number): Record<string, string> => {
@@ -165,7 +165,7 @@ const measure = async (key: string, run: () => Promise<Window>, keep: boolean) =
   sum.server = sum.server === null || spent.server === null ? null : sum.server + spent.server;
   sum.postgres += spent.postgres;
 };
-const api = (next: Scenario["http"] & {}, seconds: number) => () =>
+const api = (next: NonNullable<Scenario["http"]>, seconds: number) => () =>
   httpLoad(functionsUrl, { connections: CONNECTIONS, seconds, okStatus: 200, next });
 const sqlSide = (s: Scenario, seconds: number) => () => inProcessLoad({ connections: CONNECTIONS, seconds, op: s.sql });
 

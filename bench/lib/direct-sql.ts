@@ -39,9 +39,12 @@ async function asUser<T>(
 ): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query("begin");
     const headers = JSON.stringify({ "x-request-id": crypto.randomUUID() });
-    await client.query(ACT_AS, [JSON.stringify(claims), headers, request.method, request.path, claims.sub]);
+    // one round trip for both, as functions/_shared/db.ts does (the pool pipelines)
+    await Promise.all([
+      client.query("begin"),
+      client.query(ACT_AS, [JSON.stringify(claims), headers, request.method, request.path, claims.sub]),
+    ]);
     const out = await fn(client);
     await client.query("commit");
     return out;
@@ -104,9 +107,10 @@ export async function listPlan(pool: pg.Pool, claims: Claims, tenantId: string):
 const caseTenants = new Map<string, string>();
 
 /**
- * PUT /onboarding/me/cases/{id}/details: in one transaction, (read the draft
- * the first time, for its tenant), encrypt four fields, update … returning;
- * masks from the values just sealed.
+ * PUT /onboarding/me/cases/{id}/details: encrypt four fields (before taking a
+ * connection once the case's tenant is known; the first time, after reading
+ * the draft for it), then in one transaction update … returning; masks from
+ * the values just sealed.
  */
 export async function saveDetails(
   pool: pg.Pool,
@@ -116,10 +120,16 @@ export async function saveDetails(
   body: Record<string, string>,
 ) {
   const request = { method: "PUT", path: `/onboarding/me/cases/${caseId}/details` };
+  const mine = `${claims.sub}/${caseId}`;
+  // as the API: sealed in parallel, no blind index (cases are never looked up by value)
+  const seal = (tenantId: string) =>
+    Promise.all(PII_FIELDS.map((field) => vault.sealOnly({ tenantId, table: "onboarding_cases", field, rowId: caseId, value: body[field] })));
+  const known = caseTenants.get(mine);
+  const sealedEarly = known ? await seal(known) : undefined;
   await asUser(pool, claims, request, async (c) => {
-    const mine = `${claims.sub}/${caseId}`;
-    let tenantId = caseTenants.get(mine);
-    if (!tenantId) {
+    let tenantId = known;
+    let sealed = sealedEarly;
+    if (!tenantId || !sealed) {
       const { rows: [current] } = await c.query(
         `select ${CASE_COLUMNS} from public.onboarding_cases as c
          where c.deleted_at is null and c.id = $1 and c.subject_user_id = $2`,
@@ -128,13 +138,10 @@ export async function saveDetails(
       if (!current) throw new Error("case not found");
       if (current.status !== "draft") throw new Error("not a draft");
       caseTenants.set(mine, tenantId = current.tenant_id as string);
+      sealed = await seal(tenantId);
     }
     const changes: [string, unknown][] = ["first_name", "last_name", "other_names", "date_of_birth", "bank_code", "branch_code"]
       .map((f) => [f, body[f]]);
-    // as the API: sealed in parallel, no blind index (cases are never looked up by value)
-    const sealed = await Promise.all(PII_FIELDS.map((field) =>
-      vault.sealOnly({ tenantId: tenantId!, table: "onboarding_cases", field, rowId: caseId, value: body[field] })
-    ));
     PII_FIELDS.forEach((field, i) => changes.push([`${field}_ciphertext`, sealed[i].ciphertext]));
     const { rows: [saved] } = await c.query(
       `update public.onboarding_cases as c set ${changes.map(([col], i) => `${col} = $${i + 4}`).join(", ")}

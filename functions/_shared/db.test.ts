@@ -246,3 +246,56 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a transaction's begin and act-as go out together (one round trip); its callback runs after both answered",
+  ignore: !url,
+  async fn() {
+    const { db, pool } = createDb(testDbConfig(url!, { poolMax: 1 }));
+    const events: string[] = [];
+    const label = (text: unknown) => String(typeof text === "object" ? (text as { text: string }).text : text).trim().split(/\s+/).slice(0, 2).join(" ");
+    pool.on("connect", (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+      (client as { query: unknown }).query = (text: unknown, ...rest: unknown[]) => {
+        events.push(`sent ${label(text)}`);
+        return query(text, ...rest).finally(() => events.push(`answered ${label(text)}`));
+      };
+    });
+    try {
+      await withUser(db, ctxFor(crypto.randomUUID()), async (trx) => {
+        events.push("callback");
+        await sql`select 1`.execute(trx);
+      });
+      assert.deepEqual(events.slice(0, 5), ["sent begin", "sent select set_config('role',", "answered begin", "answered select set_config('role',", "callback"]);
+      assert.equal(events.at(-1), "answered commit");
+    } finally {
+      await db.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name: "an error the callback swallowed still rolls the transaction back, and the caller gets an error",
+  ignore: !url,
+  async fn() {
+    const table = `tx_probe_${crypto.randomUUID().replaceAll("-", "")}`;
+    const { db } = createDb(testDbConfig(url!, { poolMax: 1 }));
+    try {
+      await sql`create table ${sql.id("public", table)} (v int)`.execute(db);
+      await sql`grant insert, select on ${sql.id("public", table)} to service_role`.execute(db);
+      await assert.rejects(
+        asService(db, ctxFor(crypto.randomUUID()), async (trx) => {
+          await sql`insert into ${sql.id("public", table)} values (1)`.execute(trx);
+          await sql`select 1 / 0`.execute(trx).catch(() => {});
+          return "looks done";
+        }),
+        (e) => e instanceof AppError && e.status === 500,
+      );
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from ${sql.id("public", table)}`.execute(db);
+      assert.equal(rows[0].n, 0);
+    } finally {
+      await sql`drop table if exists ${sql.id("public", table)}`.execute(db);
+      await db.destroy();
+    }
+  },
+});

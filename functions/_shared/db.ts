@@ -12,7 +12,7 @@
 // The service role is confined to `asService` (and the audit sink): only for
 // actions that are explicitly admin/system ones, which the caller audits.
 
-import { Kysely, PostgresDialect, sql, type Transaction } from "kysely";
+import { CompiledQuery, Kysely, PostgresDialect, sql, type Transaction } from "kysely";
 import pg from "pg";
 import { Buffer } from "node:buffer";
 import type { DbConfig } from "./config.ts";
@@ -59,6 +59,11 @@ export function createPool(config: DbConfig): pg.Pool {
     // Server-side guard: a runaway statement is cancelled (57014 → 503).
     statement_timeout: config.statementTimeoutMs,
     application_name: "kazi-functions",
+    // Statements queued on a connection go out without waiting for the one
+    // before to answer (each still ends in its own Sync, so results and
+    // errors stay per statement): a transaction's begin and act-as cost one
+    // round trip, not two (inTransaction).
+    pipeline: true,
   });
   // An idle client losing its connection must not crash the function.
   pool.on("error", () => {});
@@ -156,15 +161,40 @@ export function actAsQuery(
     set_config('request.path', ${ctx.path ?? ""}, true)`;
 }
 
+const BEGIN = CompiledQuery.raw("begin");
+const COMMIT = CompiledQuery.raw("commit");
+const ROLLBACK = CompiledQuery.raw("rollback");
+
+/**
+ * One transaction on one pooled connection: `begin` and the act-as statement
+ * are written together (the pool pipelines) and both answered before fn
+ * runs, so fn never runs outside the transaction or as the wrong role; then
+ * commit, or rollback when anything failed. Kysely's own transaction() waits
+ * for `begin` before sending anything else: a round trip more per request,
+ * and the connection held through an extra turn of the event loop.
+ */
 async function inTransaction<T>(
   db: Db,
-  setup: (trx: Trx) => Promise<unknown>,
+  actAs: CompiledQuery,
   fn: (trx: Trx) => Promise<T>,
 ): Promise<T> {
   try {
-    return await db.transaction().execute(async (trx) => {
-      await setup(trx);
-      return await fn(trx);
+    return await db.connection().execute(async (conn) => {
+      const open = conn.getExecutor().provideConnection((c) => Promise.all([c.executeQuery(BEGIN), c.executeQuery(actAs)]));
+      let result: T;
+      try {
+        await open;
+        // the connection-bound Kysely is the transaction: every statement of fn goes to it
+        result = await fn(conn as unknown as Trx);
+      } catch (err) {
+        // a failed rollback means a broken connection, which the pool drops on release
+        await conn.executeQuery(ROLLBACK).catch(() => {});
+        throw err;
+      }
+      const { rows: [done] } = await conn.executeQuery<{ command?: string }>(COMMIT);
+      // Postgres answers COMMIT with ROLLBACK when an earlier statement's error was caught and ignored
+      if (done?.command === "ROLLBACK") throw new Error("transaction rolled back at commit");
+      return result;
     });
   } catch (err) {
     // AppErrors thrown by fn pass through; database errors are mapped once here.
@@ -181,7 +211,7 @@ export function withUser<T>(db: Db, ctx: RequestContext, fn: (trx: Trx) => Promi
   if (!caller || caller.role !== "authenticated" || !caller.userId) {
     return Promise.reject(errors.unauthorized());
   }
-  return inTransaction(db, (trx) => actAsQuery("authenticated", caller.claims, ctx).execute(trx), fn);
+  return inTransaction(db, actAsQuery("authenticated", caller.claims, ctx).compile(db), fn);
 }
 
 /**
@@ -192,7 +222,7 @@ export function withUser<T>(db: Db, ctx: RequestContext, fn: (trx: Trx) => Promi
  */
 export function asService<T>(db: Db, ctx: RequestContext, fn: (trx: Trx) => Promise<T>): Promise<T> {
   const claims: Partial<JwtClaims> & { role: "service_role" } = { ...(ctx.caller?.claims ?? {}), role: "service_role" };
-  return inTransaction(db, (trx) => actAsQuery("service_role", claims, ctx).execute(trx), fn);
+  return inTransaction(db, actAsQuery("service_role", claims, ctx).compile(db), fn);
 }
 
 /** The latest applied migration version, or null when the CLI table is absent. */

@@ -122,22 +122,26 @@ export function myCaseRoutes(deps: RouteDeps) {
     const body = c.req.valid("json");
     const me = ctx.caller!.userId;
 
-    // One transaction: encrypt, then update only if the case is still my
-    // draft. No row lock: a concurrent submit makes the guarded update match
-    // nothing, which is the same 409. The ciphertexts are bound to the
-    // case's tenant; a case never moves to another tenant (its trigger
-    // refuses), so once I have read it, its tenant is remembered and the
-    // update checks it again. The vault has a pool of its own, so waiting on
-    // it here cannot starve this one.
+    // One transaction: update only if the case is still my draft. No row
+    // lock: a concurrent submit makes the guarded update match nothing,
+    // which is the same 409. The ciphertexts are bound to the case's tenant;
+    // a case never moves to another tenant (its trigger refuses), so once I
+    // have read it, its tenant is remembered, the values are encrypted before
+    // a connection is taken, and the update checks the tenant again. The
+    // vault has a pool of its own, so waiting on it inside the transaction
+    // (the first save) cannot starve this one.
+    const key = mine(me, caseId);
+    const known = caseTenants.get(key);
+    const sealedEarly = known ? await sealedChanges(deps.vault, body, { tenantId: known, caseId }) : undefined;
     const saved = await withUser(deps.db, ctx, async (trx) => {
-      const key = mine(me, caseId);
-      let tenantId = caseTenants.get(key);
-      if (!tenantId) {
+      let tenantId = known;
+      let changes = sealedEarly;
+      if (!tenantId || !changes) {
         const current = await requireCase(trx, caseId, { subject: me });
         if (current.status !== "draft") throw errors.conflict("Only a draft can be edited.", { status: current.status });
         caseTenants.set(key, tenantId = current.tenant_id);
+        changes = await sealedChanges(deps.vault, body, { tenantId, caseId });
       }
-      const changes = await sealedChanges(deps.vault, body, { tenantId, caseId });
       const updated = await trx.updateTable("onboarding_cases as c").set(changes)
         .where("c.id", "=", caseId).where("c.subject_user_id", "=", me).where("c.tenant_id", "=", tenantId)
         .where("c.status", "=", "draft").where("c.deleted_at", "is", null)
