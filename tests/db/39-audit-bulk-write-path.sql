@@ -9,7 +9,7 @@
 -- rows is sealed in several seals, one per block of 10,000 ids, in id order,
 -- that link and verify, and an edit deep in it is named.
 begin;
-select plan(23);
+select plan(24);
 
 create table public.bulk_probe (
   id integer primary key,
@@ -87,6 +87,17 @@ select is((select changed_columns from written where action = 'row.insert' limit
 select is((select count(*)::int from written where action = 'row.update' and resource_id in ('107', '108')
             and old_values ->> 'id' is null and new_values ->> 'name' in ('n7', 'n8')), 2,
   'a changed key records the new image under the new id');
+select results_eq($$select resource_id, changed_columns, old_values, new_values from written
+                    where action = 'row.update' and resource_id in ('7', '107') order by resource_id$$,
+  $$values ('107', array['id', 'meta', 'name', 'phone_ciphertext', 'tags', 'tenant_id'],
+            '{"id": null, "meta": null, "name": null, "tags": null, "tenant_id": null, "phone_ciphertext": "[redacted]"}'::jsonb,
+            '{"id": 107, "meta": {"a": 1}, "name": "n7", "tags": ["x"], "tenant_id": "c3c3c3c3-0000-4000-8000-000000000000",
+              "phone_ciphertext": "[redacted]"}'::jsonb),
+           ('7', array['id', 'meta', 'name', 'phone_ciphertext', 'tags', 'tenant_id'],
+            '{"id": 7, "meta": {"a": 1}, "name": "n7", "tags": ["x"], "tenant_id": "c3c3c3c3-0000-4000-8000-000000000000",
+              "phone_ciphertext": "[redacted]"}'::jsonb,
+            '{"id": null, "meta": null, "name": null, "tags": null, "tenant_id": null, "phone_ciphertext": "[redacted]"}'::jsonb)$$,
+  'a row whose key changed has no partner: both its images record every column (updated_at aside)');
 select is((select count(*)::int from written where action = 'row.delete' and old_values ->> 'phone_ciphertext' = '[redacted]'), 4,
   'deleted rows are redacted');
 select is((select count(*)::int from written as w where pg_catalog.to_jsonb(w)::text ~* '(c0ffee|beef)'), 0,
