@@ -1,11 +1,11 @@
 -- Monthly partitions and retention: ensure_partitions creates the coming
 -- months (guarded, RLS on), a default partition catches anything else,
--- drop_partitions_older_than drops whole expired months and records the
--- purge (audit.sealer.purged_before and an audit event); the dropped rows'
+-- drop_partitions_older_than (the owner's scheduled job, not service_role's)
+-- drops whole expired months and records the purge (audit.sealer.purged_before and an audit event); the dropped rows'
 -- seals stay, so the surviving chain still verifies while a row deleted
 -- from a kept month is still reported.
 begin;
-select plan(19);
+select plan(21);
 
 select is((select count(*)::int from pg_inherits where inhparent = 'audit.events'::regclass
             and inhrelid = 'audit.events_default'::regclass), 1, 'a default partition exists');
@@ -21,6 +21,10 @@ select ok((select bool_and(c.relrowsecurity and exists (select from pg_trigger t
   'every partition has RLS, a truncate guard and no grant');
 select throws_ok($$select audit.ensure_partitions(-1)$$, '22023', null, 'a negative horizon is refused');
 select is((select retention from audit.settings), interval '7 years', 'the documented default retention is 7 years');
+select ok(has_function_privilege('service_role', 'audit.ensure_partitions(integer)', 'execute'),
+  'service_role may create the coming partitions');
+select ok(not has_function_privilege('service_role', 'audit.drop_partitions_older_than(interval)', 'execute'),
+  'the retention purge is the owner''s job: service_role cannot drop months with an interval of its own');
 
 -- an old month holding tenant T's first two rows (a superuser writes them as
 -- if written back then), and two rows of this month
