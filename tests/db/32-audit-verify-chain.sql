@@ -3,7 +3,8 @@
 -- audit.seal_range), and has nothing to do when run again at once. A seal
 -- holds a chain's rows of one month and one block of 10,000 ids (tenant C's
 -- 10,001 rows, consecutive ids: two seals, the second linking to the first;
--- hash = sha256(prev_hash || row hashes in id order)); the assertions do not
+-- hash = sha256(prev_hash || row hashes in id order || its first and last
+-- times)); the assertions do not
 -- depend on where the blocks fall. audit.verify_chain(tenant) returns null for
 -- an intact chain and
 -- names the first row a superuser altered, back-dated, moved or removed, a
@@ -15,7 +16,7 @@
 -- unnoticed). Tenants have separate chains. Only service_role may seal and
 -- verify.
 begin;
-select plan(33);
+select plan(35);
 
 create temporary table ids (label text primary key, id bigint);
 insert into ids
@@ -88,8 +89,9 @@ select is((select count(*)::int from audit.seals as s
             where s.chain_key in ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'cccccccc-cccc-4ccc-8ccc-cccccccccccc')
               and s.hash is distinct from sha256(coalesce(s.prev_hash, '\x'::bytea)
                                                  || (select string_agg(u.h, '\x'::bytea order by u.o)
-                                                       from unnest(s.row_hashes) with ordinality as u (h, o)))), 0,
-  'each seal''s hash is sha256(prev_hash || its row hashes in order)');
+                                                       from unnest(s.row_hashes) with ordinality as u (h, o))
+                                                 || audit.seal_times(s.first_at, s.last_at))), 0,
+  'each seal''s hash is sha256(prev_hash || its row hashes in order || its first and last times)');
 select results_eq($$select s.chain_key, array_agg(u.id order by s.seq, u.o) from audit.seals as s
                      cross join lateral unnest(s.event_ids) with ordinality as u (id, o)
                     where s.chain_key in ('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa', 'cccccccc-cccc-4ccc-8ccc-cccccccccccc')
@@ -225,6 +227,29 @@ select is(audit.verify_chain('cccccccc-cccc-4ccc-8ccc-cccccccccccc'),
   (pg_temp.first_of('cccccccc-cccc-4ccc-8ccc-cccccccccccc', 2), 'altered',
    'seal 2: its hash or its link to the previous seal does not match')::audit.chain_fault,
   'a row edit covered by a re-hashed seal breaks the next seal''s link');
+rollback to savepoint tamper;
+
+savepoint tamper;
+-- rows deleted, and their seal's times moved before the retention cutoff
+-- (the oldest partition), where a missing row would be excused as purged
+delete from audit.events where id = (select id from ids where label = 'c1');
+update audit.seals set first_at = '2001-01-01', last_at = '2001-01-31'
+ where chain_key = 'cccccccc-cccc-4ccc-8ccc-cccccccccccc' and seq = 1;
+select is(audit.verify_chain('cccccccc-cccc-4ccc-8ccc-cccccccccccc'),
+  (pg_temp.first_of('cccccccc-cccc-4ccc-8ccc-cccccccccccc', 1), 'altered',
+   'seal 1: its hash or its link to the previous seal does not match')::audit.chain_fault,
+  'a seal whose times were moved back to excuse a deleted row is reported as altered');
+rollback to savepoint tamper;
+
+savepoint tamper;
+-- a seal made before its times were hashed (rows only) still verifies
+update audit.seals as s set hash = sha256(coalesce(s.prev_hash, '\x'::bytea)
+                                          || (select string_agg(u.h, '\x'::bytea order by u.o)
+                                                from unnest(s.row_hashes) with ordinality as u (h, o)))
+ where s.chain_key = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa'
+   and s.seq = (select max(seq) from audit.seals where chain_key = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa');
+select is(audit.verify_chain('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa'), null,
+  'a seal hashed the earlier way (its rows only) still verifies');
 rollback to savepoint tamper;
 
 savepoint tamper;

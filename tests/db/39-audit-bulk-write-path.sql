@@ -119,11 +119,12 @@ select is((select array_agg(u.id order by s.seq, u.o) from audit.seals as s
   'the seals name every row once, in id order');
 select is((select bool_and(s.prev_hash is not distinct from p.hash
                            and s.hash = sha256(coalesce(s.prev_hash, '\x'::bytea)
-                                               || (select string_agg(h, ''::bytea order by o) from unnest(s.row_hashes) with ordinality as r (h, o))))
+                                               || (select string_agg(h, ''::bytea order by o) from unnest(s.row_hashes) with ordinality as r (h, o))
+                                               || audit.seal_times(s.first_at, s.last_at)))
              from audit.seals as s
              left join audit.seals as p on p.chain_key = s.chain_key and p.seq = s.seq - 1
             where s.chain_key = 'd4d4d4d4-0000-4000-8000-000000000000'), true,
-  'each seal links to the previous one and hashes its row hashes in order');
+  'each seal links to the previous one and hashes its row hashes in order, then its times');
 select is(audit.verify_chain('d4d4d4d4-0000-4000-8000-000000000000'), null, 'the bulk tenant''s chain verifies');
 
 -- a superuser edits a row of the second seal: named, with its seal

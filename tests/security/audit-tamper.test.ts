@@ -105,6 +105,10 @@ attackTest("audit: a superuser's edit, delete, back-dating, reorder, move or for
       { name: "rewrite a row hash in its seal", sql: "update audit.seals set row_hashes[1] = sha256(row_hashes[1]) where chain_key = $1 and seq = 1", params: [trail.tenantId], expect: ["altered"] },
       { name: "reorder two rows within their seal", sql: `update audit.seals set event_ids[1] = event_ids[2], event_ids[2] = event_ids[1], row_hashes[1] = row_hashes[2], row_hashes[2] = row_hashes[1]
           where chain_key = $1 and seq = (select min(seq) from audit.seals where chain_key = $1 and cardinality(event_ids) >= 2)`, params: [trail.tenantId], expect: ["altered"] },
+      // a gone row is excused when its seal ended before the retention cutoff: moving the seal back must show
+      { name: "delete a row and move its seal back before retention", sql: `with gone as (delete from audit.events where id = $1::bigint returning id)
+          update audit.seals set first_at = '2001-01-01', last_at = '2001-01-31' where chain_key = $2 and (select id from gone) = any (event_ids)`,
+        params: [mid, trail.tenantId], expect: ["altered"] },
       // with a later seal the gap shows; alone, its rows are sealed rows no seal names
       { name: "delete the first seal", sql: "delete from audit.seals where chain_key = $1 and seq = 1", params: [trail.tenantId], expect: ["removed", "out_of_order"] },
       { name: "delete every seal of the chain", sql: "delete from audit.seals where chain_key = $1", params: [trail.tenantId], expect: ["out_of_order"] },
