@@ -260,6 +260,12 @@ export interface PrivateKeyRotationJobs {
   updated_at: Generated<Timestamp>;
 }
 
+export interface PrivateMyTenantAccess {
+  expires_at: Timestamp | null;
+  permission: string | null;
+  tenant_id: string | null;
+}
+
 export interface PrivateRateLimitWindows {
   action: string;
   created_at: Generated<Timestamp>;
@@ -394,6 +400,7 @@ export interface DB {
   "private.auth_password_failures": PrivateAuthPasswordFailures;
   "private.idempotency_keys": PrivateIdempotencyKeys;
   "private.key_rotation_jobs": PrivateKeyRotationJobs;
+  "private.my_tenant_access": PrivateMyTenantAccess;
   "private.rate_limit_windows": PrivateRateLimitWindows;
   "private.tenant_access": PrivateTenantAccess;
   "private.tenant_access_refreshes": PrivateTenantAccessRefreshes;

@@ -4,11 +4,13 @@
 -- revoked and expired; support staff moved to another platform role; a role
 -- gaining and losing a permission. The reference is the original definition
 -- of the read helpers (20261126000400), computed here from the live tables.
--- Also: each user reads only their own access rows and nobody writes them;
+-- Also: each user reads only their own access rows and nobody writes them,
+-- through the table or through private.my_tenant_access, the view the
+-- employees policy probes (20261127001000);
 -- a rebuild changes nothing; employees read their own record through
 -- public.my_employee_records().
 begin;
-select plan(27);
+select plan(32);
 \ir _support/tenancy-fixtures.psql
 
 create function tests.access_reference() returns table (user_id uuid, permission text, tenant_id uuid, expires_at timestamptz)
@@ -94,8 +96,17 @@ select is((select count(*)::int from private.tenant_access where user_id <> auth
 select throws_ok($$insert into private.tenant_access (user_id, permission, tenant_id)
   values (auth.uid(), 'employees.read', 'bbbbbbbb-0000-0000-0000-000000000000')$$, '42501', null,
   'nobody signed in can give themselves access');
+select ok((select count(*) from private.my_tenant_access) > 0, 'a member sees their access rows through the view');
+select results_eq('select tenant_id, permission, expires_at from private.my_tenant_access order by 1, 2',
+  'select tenant_id, permission, expires_at from private.tenant_access order by 1, 2',
+  'the view shows a user exactly the access rows the table''s own policy shows them');
+select throws_ok($$update private.my_tenant_access set permission = '*'$$, '42501', null,
+  'nobody signed in can write through the view (update)');
+select throws_ok($$insert into private.my_tenant_access (tenant_id, permission)
+  values ('bbbbbbbb-0000-0000-0000-000000000000', '*')$$, '42501', null, 'nor insert through it');
 select tests.act_as('anon');
 select throws_ok('select 1 from private.tenant_access', '42501', null, 'anon cannot read access rows');
+select throws_ok('select 1 from private.my_tenant_access', '42501', null, 'nor through the view');
 
 -- Employees read their own record through the RPC.
 select tests.act_as('employee_a');
