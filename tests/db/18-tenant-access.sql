@@ -10,7 +10,7 @@
 -- a rebuild changes nothing; employees read their own record through
 -- public.my_employee_records().
 begin;
-select plan(32);
+select plan(33);
 \ir _support/tenancy-fixtures.psql
 
 create function tests.access_reference() returns table (user_id uuid, permission text, tenant_id uuid, expires_at timestamptz)
@@ -107,6 +107,9 @@ select throws_ok($$insert into private.my_tenant_access (tenant_id, permission)
 select tests.act_as('anon');
 select throws_ok('select 1 from private.tenant_access', '42501', null, 'anon cannot read access rows');
 select throws_ok('select 1 from private.my_tenant_access', '42501', null, 'nor through the view');
+select tests.act_as('service_role');
+select throws_ok('select 1 from private.my_tenant_access', '42501', null,
+  'service_role cannot read access rows through the view (it answers only for a signed-in caller)');
 
 -- Employees read their own record through the RPC.
 select tests.act_as('employee_a');

@@ -7,7 +7,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "kysely";
 import { eventFrom, recordInTransaction } from "../../_shared/audit.ts";
 import { requestContext } from "../../_shared/context.ts";
-import { withUser } from "../../_shared/db.ts";
+import { type Trx, withUser } from "../../_shared/db.ts";
 import { BoundedMap } from "../../_shared/bounded-map.ts";
 import type { PiiVault } from "../../_shared/crypto/pii-vault.ts";
 import { errors } from "../../_shared/errors.ts";
@@ -131,15 +131,19 @@ export function myCaseRoutes(deps: RouteDeps) {
     // vault has a pool of its own, so waiting on it inside the transaction
     // (the first save) cannot starve this one.
     const key = mine(me, caseId);
+    // my case, or 404; still a draft, or 409 with its status
+    const myDraft = async (trx: Trx) => {
+      const current = await requireCase(trx, caseId, { subject: me });
+      if (current.status !== "draft") throw errors.conflict("Only a draft can be edited.", { status: current.status });
+      return current;
+    };
     const known = caseTenants.get(key);
     const sealedEarly = known ? await sealedChanges(deps.vault, body, { tenantId: known, caseId }) : undefined;
     const saved = await withUser(deps.db, ctx, async (trx) => {
       let tenantId = known;
       let changes = sealedEarly;
       if (!tenantId || !changes) {
-        const current = await requireCase(trx, caseId, { subject: me });
-        if (current.status !== "draft") throw errors.conflict("Only a draft can be edited.", { status: current.status });
-        caseTenants.set(key, tenantId = current.tenant_id);
+        caseTenants.set(key, tenantId = (await myDraft(trx)).tenant_id);
         changes = await sealedChanges(deps.vault, body, { tenantId, caseId });
       }
       const updated = await trx.updateTable("onboarding_cases as c").set(changes)
@@ -149,9 +153,8 @@ export function myCaseRoutes(deps: RouteDeps) {
       if (updated) return updated as CaseRow;
       // why not: gone or not mine (404), or no longer a draft (409)
       caseTenants.delete(key);
-      const current = await requireCase(trx, caseId, { subject: me });
-      if (current.status !== "draft") throw errors.conflict("Only a draft can be edited.", { status: current.status });
-      throw errors.conflict("The case changed meanwhile (it is no longer a draft).");
+      await myDraft(trx);
+      throw errors.conflict("The case changed meanwhile; read it and try again.");
     });
     return c.json(await toView(deps.vault, saved), 200);
   });
