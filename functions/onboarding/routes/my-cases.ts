@@ -34,21 +34,25 @@ const PLAIN_FIELDS = ["first_name", "last_name", "other_names", "date_of_birth",
 const CASE_TENANTS_REMEMBERED = 10_000;
 
 /** The columns a save sets: plain fields as given, protected ones sealed to the case row (null clears). */
-async function sealedChanges(
+export async function sealedChanges(
   vault: PiiVault,
   body: Partial<Record<(typeof PLAIN_FIELDS)[number] | PiiField, string | null>>,
   place: { tenantId: string; caseId: string },
 ): Promise<Record<string, unknown>> {
   const changes: Record<string, unknown> = {};
   for (const f of PLAIN_FIELDS) if (body[f] !== undefined) changes[f] = body[f];
-  await Promise.all(PII_FIELDS.map(async (field) => {
+  const sealed = await Promise.all(PII_FIELDS.map(async (field) => {
     const value = body[field];
-    if (value === undefined) return;
     // no blind index: cases are never looked up by value (the employee row gets one on approval)
-    changes[`${field}_ciphertext`] = value === null
-      ? null
+    return value == null
+      ? value
       : (await vault.sealOnly({ tenantId: place.tenantId, table: CASE_TABLE, field, rowId: place.caseId, value })).ciphertext;
   }));
+  // Set in field order, not in the order the encryptions finish: the update's
+  // text (and so its prepared statement) is then one per set of fields sent.
+  PII_FIELDS.forEach((field, i) => {
+    if (sealed[i] !== undefined) changes[`${field}_ciphertext`] = sealed[i];
+  });
   return changes;
 }
 
