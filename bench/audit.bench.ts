@@ -15,8 +15,7 @@
  *                 ninth connection calls audit.seal() every second as pg_cron
  *                 would (on both sides); the window ends after a last seal, made
  *                 as soon as the writers finish, so every audit row written in
- *                 it is sealed inside it; throughput
- *                 in transactions per second
+ *                 it is sealed inside it; throughput in transactions per second
  * Targets (issue 4): bulk time ratio ≤ 1.5×; concurrent throughput ≥ 0.6× of
  * without auditing. The table reports the measured numbers, met or not.
  *
