@@ -5,7 +5,7 @@
 -- transaction's rows (audit.seal_range) gives each chain (tenant A, tenant B,
 -- the platform) seals naming its rows once, in id order, and the chains verify.
 begin;
-select plan(41);
+select plan(42);
 
 -- fixture: a tracked table shaped like a tenant table with protected columns
 create table public.audit_probe (
@@ -60,9 +60,11 @@ select is((select count(*)::int from written where outcome = 'success'), 3, 'row
 select is((select count(*)::int from written where resource_id = '22222222-2222-4222-8222-222222222222'), 3, 'resource_id is the row id');
 
 -- insert: the whole row, protected columns redacted
-select is((select changed_columns from written where action = 'row.insert'),
+select is((select audit.event_changed_columns(e) from audit.events as e join written as w on w.id = e.id where w.action = 'row.insert'),
   array['id', 'kra_pin_blind_index', 'kra_pin_ciphertext', 'name', 'national_id_x', 'phone_ciphertext', 'tenant_id', 'updated_at'],
-  'insert lists every column as changed');
+  'insert lists every column as changed (the keys of its image)');
+select is((select changed_columns from written where action = 'row.insert'), null,
+  'an insert stores no column list: its image holds every column');
 select is((select old_values from written where action = 'row.insert'), null, 'insert has no old values');
 select is((select new_values ->> 'name' from written where action = 'row.insert'), 'Wanjiku', 'insert records plain columns');
 select is((select new_values -> 'kra_pin_ciphertext' from written where action = 'row.insert'), '"[redacted]"'::jsonb, 'kra_pin_ciphertext is redacted');

@@ -3,7 +3,7 @@
 -- tenant; roles without audit.read are refused; an employee reads who
 -- accessed their own protected data, and only theirs.
 begin;
-select plan(20);
+select plan(21);
 
 -- fixtures (as the migration owner): two tenants, an admin of each, an HR
 -- manager and two employees of A, one employee of B
@@ -61,6 +61,11 @@ select is((select count(*)::int from page_all where tenant_id is distinct from '
   'every row returned belongs to tenant A');
 select ok((select bool_and(new_values is null or new_values -> 'kra_pin_ciphertext' is null or new_values -> 'kra_pin_ciphertext' in ('null', '"[redacted]"'))
              from page_all), 'what the admin reads is redacted');
+select is((select changed_columns from page_all
+            where action = 'row.insert' and resource_id = 'ae000000-0000-4000-8000-000000000001'),
+  (select array_agg(a.attname::text order by a.attname::text) from pg_attribute as a
+    where a.attrelid = 'public.employees'::regclass and a.attnum > 0 and not a.attisdropped),
+  'an inserted employee is read with every column listed as changed');
 select is((select count(*)::int from public.list_audit_events('aaaaaaaa-0000-4000-8000-000000000000', action => 'employee.pii_revealed')), 3,
   'filter by action');
 select is((select count(*)::int from public.list_audit_events('aaaaaaaa-0000-4000-8000-000000000000',
