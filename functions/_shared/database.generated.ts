@@ -37,6 +37,9 @@ export interface AuditEvents {
   action: string;
   actor_id: string | null;
   actor_role: string | null;
+  /**
+   * The columns an update changed (for a security event, what its writer passed). Null for an insert or delete: its image's keys are the columns, and audit.event_changed_columns(event) lists them.
+   */
   changed_columns: string[] | null;
   details: Generated<Json>;
   id: Generated<Int8>;
