@@ -77,7 +77,6 @@ declare
   v_images jsonb[];
   v_row jsonb;
   v_old jsonb;
-  v_cols_changed text[];
   v_old_values jsonb;
   v_new_values jsonb;
   v_rid text;
@@ -199,7 +198,7 @@ begin
       values (case when tg_table_name = 'tenants' then (v_row ->> 'id')::uuid
                    when v_row ? 'tenant_id' then (v_row ->> 'tenant_id')::uuid end,
               v_actor_id, v_actor_role, v_action, v_table, v_rid,
-              v_ip, v_user_agent, v_request_id, 'success', v_cols_changed, v_old_values, v_new_values);
+              v_ip, v_user_agent, v_request_id, 'success', null, v_old_values, v_new_values);
       return null;
     end if;
   end if;
@@ -222,7 +221,8 @@ $$;
 -- UPDATE or DELETE), reading the transition tables audit_new / audit_old.
 -- Parameters when run: $1 actor_id, $2 actor_role, $3 action, $4 resource_type,
 -- $5 user_agent, $6 request_id, $7 every column name (text[]; unused since
--- inserts and deletes leave changed_columns null), $8 occurred_at, $9 ip_address. Internal: called only by audit.row_change (no grants).
+-- inserts and deletes leave changed_columns null), $8 occurred_at,
+-- $9 ip_address. Internal: called only by audit.row_change (no grants).
 create or replace function audit.change_sql(p_table regclass, p_op text, p_pk text[], p_tenant_col text)
 returns text
 language plpgsql
