@@ -46,7 +46,7 @@ create temporary table written on commit drop as
 
 select is((select count(*)::int from written), 3,
   'insert, one real update and delete write three rows; updates changing nothing (or only updated_at) write none');
-select results_eq('select action from written order by id',
+select results_eq('select action::text from written order by id',
   array['row.insert', 'row.update', 'row.delete'], 'actions are row.insert, row.update, row.delete in order');
 
 -- every row: tenant, actor, request details, outcome, resource id

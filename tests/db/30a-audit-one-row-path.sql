@@ -67,7 +67,7 @@ select is((select count(*)::int from audit.events where resource_type = 'cache_p
 select audit.track('public.cache_probe');
 insert into public.cache_probe (id, tenant_id, full_name, api_token) values (4, 'c4c4c4c4-0000-4000-8000-000000000000', 'four', 'tok');
 delete from public.cache_probe where id = 4;
-select results_eq($$select action, audit.event_changed_columns(e), coalesce(new_values, old_values) - 'updated_at'
+select results_eq($$select action::text, audit.event_changed_columns(e), coalesce(new_values, old_values) - 'updated_at'
                       from audit.events as e where resource_type = 'cache_probe' and resource_id = '4' order by id$$,
   $$values ('row.insert', array['api_token', 'full_name', 'id', 'phone_ciphertext', 'tenant_id', 'updated_at'],
             '{"id": 4, "full_name": "four", "tenant_id": "c4c4c4c4-0000-4000-8000-000000000000", "api_token": "[redacted]", "phone_ciphertext": "[redacted]"}'::jsonb),
@@ -88,7 +88,7 @@ select results_eq($$select resource_id, audit.event_changed_columns(e), new_valu
 select audit.track('public.pair_probe');
 insert into public.pair_probe values (2, 'y', 'c4c4c4c4-0000-4000-8000-000000000000', 't');
 update public.pair_probe set secret_note = 'u' where a = 2;
-select results_eq($$select action, resource_id, audit.event_changed_columns(e), old_values, new_values
+select results_eq($$select action::text, resource_id, audit.event_changed_columns(e), old_values, new_values
                       from audit.events as e where resource_type = 'pair_probe' and resource_id = '2,y' order by id$$,
   $$values ('row.insert', '2,y', array['a', 'b', 'secret_note', 'tenant_id'], null::jsonb,
             '{"a": 2, "b": "y", "tenant_id": "c4c4c4c4-0000-4000-8000-000000000000", "secret_note": "[redacted]"}'::jsonb),

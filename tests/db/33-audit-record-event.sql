@@ -5,7 +5,7 @@
 -- transaction's rows, with audit.seal_range), the events verify on their
 -- chains; an event rolled back with its work is in no seal.
 begin;
-select plan(19);
+select plan(21);
 
 select ok(has_function_privilege('service_role', 'audit.record_event(text, text, uuid, text, text, jsonb, uuid, text, inet, text, text)', 'execute'),
   'service_role may record events');
@@ -35,7 +35,7 @@ insert into ids values ('explicit', audit.record_event(
 reset role;
 
 select results_eq(
-  $$select tenant_id, actor_id, actor_role, action, resource_type, resource_id, ip_address, user_agent, request_id, outcome,
+  $$select tenant_id, actor_id, actor_role, action::text, resource_type, resource_id, ip_address, user_agent, request_id, outcome::text,
            changed_columns, old_values, new_values
       from audit.events where id = (select id from ids where label = 'filled')$$,
   $$values ('aaaaaaaa-0000-4000-8000-000000000000'::uuid, '55555555-0000-4000-8000-000000000005'::uuid, 'authenticated',
@@ -50,7 +50,7 @@ select is((select count(*)::int from audit.events where id = (select id from ids
   'the plaintext values never reach the row');
 
 select results_eq(
-  $$select tenant_id, actor_id, actor_role, action, ip_address, user_agent, request_id, outcome, details
+  $$select tenant_id, actor_id, actor_role, action::text, ip_address, user_agent, request_id, outcome::text, details
       from audit.events where id = (select id from ids where label = 'explicit')$$,
   $$values (null::uuid, '66666666-0000-4000-8000-000000000006'::uuid, 'anon', 'auth.token_rejected', '192.0.2.1'::inet,
             'curl/8', 'req-explicit', 'denied', '{"reason": "expired"}'::jsonb)$$,
@@ -65,7 +65,7 @@ set local role service_role;
 insert into ids values ('bare', audit.record_event('keys.kek_rotated'));
 reset role;
 select results_eq(
-  $$select actor_id, actor_role, ip_address, outcome, details from audit.events where id = (select id from ids where label = 'bare')$$,
+  $$select actor_id, actor_role, ip_address, outcome::text, details from audit.events where id = (select id from ids where label = 'bare')$$,
   $$values (null::uuid, 'service_role', null::inet, 'success', '{}'::jsonb)$$,
   'defaults: outcome success, details {}, actor role service_role; a malformed address is dropped, not an error');
 
@@ -73,6 +73,10 @@ select results_eq(
 select throws_ok($$select audit.record_event('auth.sign_in', outcome => 'maybe')$$, '22023', null, 'an unknown outcome is refused');
 select throws_ok($$select audit.record_event('Not An Action')$$, '22023', null, 'an action that is not a dotted name is refused');
 select throws_ok($$select audit.record_event(null)$$, '22023', null, 'a missing action is refused');
+select throws_ok($$insert into audit.events (action, outcome) values ('auth.sign_in', 'maybe')$$, '23514', null,
+  'the table itself refuses an unknown outcome (domain audit.event_outcome)');
+select throws_ok($$insert into audit.events (action) values ('')$$, '23514', null,
+  'the table itself refuses an empty action (domain audit.event_action)');
 select throws_ok($$select audit.record_event('x.y', details => '[1, 2]')$$, '22023', null, 'details that are not an object are refused');
 
 -- as authenticated: refused
