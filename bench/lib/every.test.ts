@@ -22,7 +22,7 @@ Deno.test("every: stop wakes the loop at once and runs the task one last time", 
   assert.ok(waited < 1000, `stop took ${waited.toFixed(0)} ms; it must not wait for the 10 s tick`);
 });
 
-Deno.test("every: stop during a run waits for that run and does not start another", async () => {
+Deno.test("every: stop during a run waits for that run, then runs the task once more, started after stop", async () => {
   const events: string[] = [];
   let release = () => {};
   const job = every(1, async () => {
@@ -32,7 +32,10 @@ Deno.test("every: stop during a run waits for that run and does not start anothe
   });
   await sleep(20);
   const stopping = job.stop();
+  events.push("stop");
+  release();
+  await sleep(5);
   release();
   await stopping;
-  assert.deepEqual(events, ["start", "end"]);
+  assert.deepEqual(events, ["start", "stop", "end", "start", "end"]);
 });
