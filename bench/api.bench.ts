@@ -8,8 +8,8 @@
  *   (b) PUT  /onboarding/me/cases/{id}/details         four encryptions
  *   (c) POST /admin/tenants/{t}/employees/{id}/reveal  one decryption, audited
  * each next to the same work done directly in SQL from this process (same
- * statements, same user with RLS, same vault work in-process, a pool of the
- * functions' size, C concurrent workers): bench/lib/direct-sql.ts. The two
+ * statements, same user with RLS, same vault work in-process, as many pooled
+ * connections as all the functions' instances hold, C concurrent workers): bench/lib/direct-sql.ts. The two
  * sides run in alternating windows (order flipped every round), so both see
  * the same machine. Targets (issue 6): list ≥ 0.5× the direct-SQL
  * throughput; p99 of saving details < 100 ms.
@@ -28,7 +28,8 @@
  *
  * Env: KAZI_BENCH_DB_URL, KAZI_BENCH_FUNCTIONS_URL, the functions' secrets
  * (KAZI_DEV_JWT_PRIVATE_JWK or KAZI_JWT_SECRET, KAZI_KEKS, …), KAZI_DB_POOL_MAX
- * (the functions' pool size, default 5), KAZI_BENCH_API_EMPLOYEES,
+ * (the pool size of each functions instance, default 5), KAZI_BENCH_FUNCTIONS_WORKERS
+ * (instances serving; the runner sets it), KAZI_BENCH_API_EMPLOYEES,
  * KAZI_BENCH_API_CONNECTIONS, KAZI_BENCH_API_SECONDS (per window, default 4),
  * KAZI_BENCH_API_ROUNDS (default 3), KAZI_BENCH_API_OPEN_FRACTIONS. The served admin function needs
  * KAZI_REVEAL_RATE_LIMIT high enough for (c); the runner sets it.
@@ -58,7 +59,10 @@ const EMPLOYEES = Number(env("KAZI_BENCH_API_EMPLOYEES") ?? 10_000);
 const CONNECTIONS = Number(env("KAZI_BENCH_API_CONNECTIONS") ?? 50);
 const SECONDS = Number(env("KAZI_BENCH_API_SECONDS") ?? 4);
 const ROUNDS = Number(env("KAZI_BENCH_API_ROUNDS") ?? 3);
-const POOL = Number(env("KAZI_DB_POOL_MAX") ?? 5);
+const POOL_PER_INSTANCE = Number(env("KAZI_DB_POOL_MAX") ?? 5);
+// The gateway runs several instances (scripts/serve-functions.ts), each with its own pool: the direct side gets as many connections.
+const INSTANCES = Number(env("KAZI_BENCH_FUNCTIONS_WORKERS") ?? 1);
+const POOL = POOL_PER_INSTANCE * INSTANCES;
 const OPEN_FRACTIONS = (env("KAZI_BENCH_API_OPEN_FRACTIONS") ?? "0.25,0.5,0.75").split(",").map(Number).filter((f) => f > 0);
 const SAVE_P99_LIMIT_MS = 100;
 const SERVER_PID = env("KAZI_BENCH_FUNCTIONS_PID") ? Number(env("KAZI_BENCH_FUNCTIONS_PID")) : undefined;
@@ -230,7 +234,7 @@ const saveMet = save.p99 < 100;
 const failures = Object.entries(stats).filter(([, s]) => s.failures > 0);
 
 console.log(
-  `${CONNECTIONS} concurrent connections on loopback (API: autocannon; direct SQL: ${CONNECTIONS} workers over a pool of ${POOL}, the functions' pool size). ` +
+  `${CONNECTIONS} concurrent connections on loopback (API: autocannon; direct SQL: ${CONNECTIONS} workers over a pool of ${POOL}, as many connections as the functions' ${INSTANCES} instance${INSTANCES === 1 ? "" : "s"} of ${POOL_PER_INSTANCE} each). ` +
     `${ROUNDS} rounds of ${SECONDS} s per side, sides alternating, after a 1 s warm-up each; latencies are client-side, percentiles over every request.\n` +
     `Data: 1 tenant, ${EMPLOYEES.toLocaleString("en")} employees with four vault-encrypted fields each (loaded in ${loadSeconds.toFixed(1)} s), ` +
     `${fx.admins.length} admins, ${fx.hires.length} new hires with draft cases; requests rotate over users, rows and fields.\n`,

@@ -4,14 +4,26 @@
 // as the Supabase edge runtime hands it requests, so the gateway only strips
 // the /functions/v1 prefix. Functions verify tokens themselves, so nothing here
 // emulates config.toml's verify_jwt.
+//
+// Instances: KAZI_FUNCTIONS_WORKERS (default: one per CPU), this thread and a
+// Worker per further instance, each with its own apps, pools and caches, like
+// instances of a deployed function (rate limits and idempotency keys live in
+// the database). One isolate runs its JavaScript on one core; with a single
+// one, a loaded server left the second core partly idle while requests queued
+// behind its event loop. Each instance listens on the port with reusePort, so
+// the kernel spreads connections over them; with one shared socket (what
+// `deno serve --parallel` does) a burst of connections all went to whichever
+// instance accepted first.
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { instanceCount } from "./lib/functions-command.ts";
 
 type FetchApp = { fetch: (req: Request) => Response | Promise<Response> };
 
 const functionsDir = join(fileURLToPath(new URL("..", import.meta.url)), "functions");
 const port = Number(Deno.env.get("KAZI_FUNCTIONS_PORT") ?? 54321);
 const prefix = "/functions/v1/";
+const inWorker = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined";
 
 // KAZI_FUNCTIONS_ONLY=admin,health serves a subset (while one is being built).
 const only = Deno.env.get("KAZI_FUNCTIONS_ONLY")?.split(",").map((s) => s.trim()).filter(Boolean);
@@ -37,11 +49,7 @@ function notFound(): Response {
   );
 }
 
-Deno.serve({
-  hostname: "127.0.0.1",
-  port,
-  onListen: () => console.log(`functions: listening on http://127.0.0.1:${port}${prefix}{${[...apps.keys()].join(",")}}`),
-}, (req) => {
+function gateway(req: Request): Response | Promise<Response> {
   const url = new URL(req.url);
   if (!url.pathname.startsWith(prefix)) return notFound();
   const name = url.pathname.slice(prefix.length).split("/")[0];
@@ -49,4 +57,25 @@ Deno.serve({
   if (!app) return notFound();
   url.pathname = url.pathname.slice(prefix.length - 1);
   return app.fetch(new Request(url, req));
-});
+}
+
+/** Resolves once this instance listens. */
+function listen(): Promise<void> {
+  return new Promise((listening) => {
+    Deno.serve({ hostname: "127.0.0.1", port, reusePort: true, onListen: () => listening() }, gateway);
+  });
+}
+
+if (inWorker) {
+  await listen();
+  (self as unknown as { postMessage(message: string): void }).postMessage("listening");
+} else {
+  const started = Array.from({ length: instanceCount(Deno.env.get("KAZI_FUNCTIONS_WORKERS"), navigator.hardwareConcurrency) - 1 }, () =>
+    new Promise<void>((listening, fail) => {
+      const worker = new Worker(import.meta.url, { type: "module" });
+      worker.onmessage = () => listening();
+      worker.onerror = (e) => fail(e.error ?? new Error(e.message));
+    }));
+  await Promise.all([listen(), ...started]);
+  console.log(`functions: listening on http://127.0.0.1:${port}${prefix}{${[...apps.keys()].join(",")}} (${started.length + 1} instances)`);
+}

@@ -3,6 +3,7 @@
 // a database without touching the shared server at 127.0.0.1:5432; and the
 // functions served against it (scripts/serve-functions.ts, as npm test does).
 import { fileURLToPath } from "node:url";
+import { FUNCTIONS_READY, FUNCTIONS_SERVE_ARGS } from "../../../scripts/lib/functions-command.ts";
 
 const BIN = "/usr/lib/postgresql/15/bin";
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -86,7 +87,7 @@ export interface Served {
 export async function serveFunctions(dbUrl: string): Promise<Served> {
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "scripts/serve-functions.ts"],
+    args: [...FUNCTIONS_SERVE_ARGS],
     cwd: repoRoot,
     env: { ...Deno.env.toObject(), SUPABASE_DB_URL: dbUrl, KAZI_FUNCTIONS_PORT: String(port) },
     stdout: "piped",
@@ -98,7 +99,7 @@ export async function serveFunctions(dbUrl: string): Promise<Served> {
   };
   const done = Promise.all([collect(child.stdout), collect(child.stderr)]);
   const deadline = Date.now() + 60_000;
-  while (!log.includes("functions: listening")) {
+  while (!log.includes(FUNCTIONS_READY)) {
     if (Date.now() > deadline) {
       child.kill("SIGTERM");
       throw new Error(`functions did not start:\n${log}`);

@@ -1,0 +1,21 @@
+// How every launcher (npm start, npm test, npm run bench, the slow security
+// tests) runs the functions gateway, scripts/serve-functions.ts.
+// No Node or Deno imports: both the Node tooling and Deno tests use it.
+
+/**
+ * deno arguments, relative to the repository root. --unstable-net: the
+ * gateway's instances each listen with reusePort (see serve-functions.ts).
+ */
+export const FUNCTIONS_SERVE_ARGS: readonly string[] = [
+  "run", "--unstable-net", "--allow-net", "--allow-env", "--allow-read", "--allow-sys",
+  "scripts/serve-functions.ts",
+];
+
+/** What the gateway prints once every instance listens. */
+export const FUNCTIONS_READY = "functions: listening";
+
+/** How many instances serve: KAZI_FUNCTIONS_WORKERS when a positive integer, else one per CPU. */
+export function instanceCount(setting: string | undefined, cpus: number): number {
+  const n = Number(setting);
+  return Number.isInteger(n) && n > 0 ? n : Math.max(1, cpus);
+}
