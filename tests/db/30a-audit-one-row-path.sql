@@ -11,7 +11,7 @@
 -- table still has those columns, from the catalog once it changed, and from
 -- the catalog for triggers made before (primary key columns as arguments).
 begin;
-select plan(16);
+select plan(17);
 
 create table public.cache_probe (
   id integer primary key,
@@ -99,6 +99,14 @@ select is((select count(*)::int from audit.events
             where resource_type in ('cache_probe', 'pair_probe') and action in ('row.insert', 'row.delete')
               and changed_columns is not null), 0,
   'one-row inserts and deletes store no column list (their image holds the columns)');
+
+-- statements that touch no row: their image query finds none and nothing is written
+create temp table rows_before on commit drop as select count(*) as n from audit.events where resource_type = 'cache_probe';
+insert into public.cache_probe (id) select 99 where false;
+update public.cache_probe set tenant_id = null where id = -1;
+delete from public.cache_probe where id = -1;
+select is((select count(*) from audit.events where resource_type = 'cache_probe'), (select n from rows_before),
+  'an insert, update and delete of no row write no audit row');
 
 -- seal this transaction's rows (the sealer only takes finished transactions)
 select is(audit.seal_range(pg_current_xact_id(), (pg_current_xact_id()::text::bigint + 1)::text::xid8), 12,
