@@ -28,7 +28,7 @@
  *
  * Env: KAZI_BENCH_DB_URL, KAZI_BENCH_FUNCTIONS_URL, the functions' secrets
  * (KAZI_DEV_JWT_PRIVATE_JWK or KAZI_JWT_SECRET, KAZI_KEKS, …), KAZI_DB_POOL_MAX
- * (the pool size of each functions instance, default 5), KAZI_BENCH_FUNCTIONS_WORKERS
+ * (the pool size of each functions instance, default 5), KAZI_BENCH_FUNCTIONS_INSTANCES
  * (instances serving; the runner sets it), KAZI_BENCH_API_EMPLOYEES,
  * KAZI_BENCH_API_CONNECTIONS, KAZI_BENCH_API_SECONDS (per window, default 4),
  * KAZI_BENCH_API_ROUNDS (default 3), KAZI_BENCH_API_OPEN_FRACTIONS. The served admin function needs
@@ -61,7 +61,7 @@ const SECONDS = Number(env("KAZI_BENCH_API_SECONDS") ?? 4);
 const ROUNDS = Number(env("KAZI_BENCH_API_ROUNDS") ?? 3);
 const POOL_PER_INSTANCE = Number(env("KAZI_DB_POOL_MAX") ?? 5);
 // The gateway runs several instances (scripts/serve-functions.ts), each with its own pool: the direct side gets as many connections.
-const INSTANCES = Number(env("KAZI_BENCH_FUNCTIONS_WORKERS") ?? 1);
+const INSTANCES = Number(env("KAZI_BENCH_FUNCTIONS_INSTANCES") ?? 1);
 const POOL = POOL_PER_INSTANCE * INSTANCES;
 const OPEN_FRACTIONS = (env("KAZI_BENCH_API_OPEN_FRACTIONS") ?? "0.25,0.5,0.75").split(",").map(Number).filter((f) => f > 0);
 const SAVE_P99_LIMIT_MS = 100;

@@ -48,7 +48,7 @@ await runMain(async () => {
             KAZI_BENCH_FUNCTIONS_URL: functions.url,
             // so a bench can read the server's CPU time from /proc (where the time goes)
             KAZI_BENCH_FUNCTIONS_PID: String(functions.child.pid ?? ""),
-            KAZI_BENCH_FUNCTIONS_WORKERS: String(functions.workers),
+            KAZI_BENCH_FUNCTIONS_INSTANCES: String(functions.instances),
             NO_COLOR: "1",
           },
         });

@@ -5,7 +5,7 @@
 // the /functions/v1 prefix. Functions verify tokens themselves, so nothing here
 // emulates config.toml's verify_jwt.
 //
-// Instances: KAZI_FUNCTIONS_WORKERS (default: one per CPU), this thread and a
+// Instances: KAZI_FUNCTIONS_INSTANCES (default: one per CPU), this thread and a
 // Worker per further instance, each with its own apps, pools and caches, like
 // instances of a deployed function (rate limits and idempotency keys live in
 // the database). One isolate runs its JavaScript on one core; with a single
@@ -70,7 +70,7 @@ if (inWorker) {
   await listen();
   (self as unknown as { postMessage(message: string): void }).postMessage("listening");
 } else {
-  const started = Array.from({ length: instanceCount(Deno.env.get("KAZI_FUNCTIONS_WORKERS"), navigator.hardwareConcurrency) - 1 }, () =>
+  const started = Array.from({ length: instanceCount(Deno.env.get("KAZI_FUNCTIONS_INSTANCES"), navigator.hardwareConcurrency) - 1 }, () =>
     new Promise<void>((listening, fail) => {
       const worker = new Worker(import.meta.url, { type: "module" });
       worker.onmessage = () => listening();

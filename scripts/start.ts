@@ -48,7 +48,7 @@ await runMain(async () => {
     const health = await fetch(`${functions.url}/health`).then((r) => r.status).catch(() => "unreachable");
     say([
       "Kazi is up.",
-      `  functions: ${functions.url}/<name>   (health: ${functions.url}/health → ${health}; ${functions.workers} workers)`,
+      `  functions: ${functions.url}/<name>   (health: ${functions.url}/health → ${health}; ${functions.instances} instances)`,
       `  database:  ${redact(url)}`,
       `  audit:     rows sealed into the hash chain every ${SEAL_INTERVAL_MS / 1000} s (audit.seal())`,
       "  token:     npm run token -- --user owner@acme.test   (any seeded user; then",

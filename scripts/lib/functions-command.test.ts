@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { instanceCount } from "./functions-command.ts";
 
-Deno.test("instanceCount: KAZI_FUNCTIONS_WORKERS when a positive integer, else one per CPU (at least one)", () => {
+Deno.test("instanceCount: KAZI_FUNCTIONS_INSTANCES when a positive integer, else one per CPU (at least one)", () => {
   assert.equal(instanceCount("3", 2), 3);
   assert.equal(instanceCount("1", 8), 1);
   for (const unusable of [undefined, "", "0", "-2", "1.5", "two"]) assert.equal(instanceCount(unusable, 4), 4, String(unusable));

@@ -8,8 +8,8 @@ import { bin, repoRoot } from "./paths.ts";
 export interface FunctionsServer {
   url: string;
   child: ChildProcess;
-  /** How many workers serve (KAZI_FUNCTIONS_WORKERS, else one per CPU). */
-  workers: number;
+  /** How many instances serve (KAZI_FUNCTIONS_INSTANCES, else one per CPU). */
+  instances: number;
   stop(): Promise<void>;
 }
 
@@ -47,7 +47,7 @@ export async function startFunctions(
   return {
     url: `http://127.0.0.1:${opts.port}/functions/v1`,
     child,
-    workers: instanceCount(childEnv.KAZI_FUNCTIONS_WORKERS, availableParallelism()),
+    instances: instanceCount(childEnv.KAZI_FUNCTIONS_INSTANCES, availableParallelism()),
     stop: () =>
       new Promise<void>((done) => {
         if (child.exitCode !== null) return done();

@@ -23,12 +23,12 @@ function listeningSockets(port: number): number {
     .filter((f) => f[1] === local && f[3] === "0A").length;
 }
 
-Deno.test({ name: "the gateway serves with KAZI_FUNCTIONS_WORKERS instances, one listening socket each", ignore: !dbUrl }, async () => {
+Deno.test({ name: "the gateway serves with KAZI_FUNCTIONS_INSTANCES instances, one listening socket each", ignore: !dbUrl }, async () => {
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: [...FUNCTIONS_SERVE_ARGS],
     cwd: repoRoot,
-    env: { SUPABASE_DB_URL: dbUrl!, KAZI_FUNCTIONS_PORT: String(port), KAZI_FUNCTIONS_WORKERS: "3", KAZI_FUNCTIONS_ONLY: "health", NO_COLOR: "1" },
+    env: { SUPABASE_DB_URL: dbUrl!, KAZI_FUNCTIONS_PORT: String(port), KAZI_FUNCTIONS_INSTANCES: "3", KAZI_FUNCTIONS_ONLY: "health", NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).spawn();
