@@ -9,10 +9,10 @@
  *   (c) POST /admin/tenants/{t}/employees/{id}/reveal  one decryption, audited
  * each next to the same work done directly in SQL from this process (same
  * statements, same user with RLS, same vault work in-process, as many pooled
- * connections as all the functions' instances hold, C concurrent workers): bench/lib/direct-sql.ts. The two
- * sides run in alternating windows (order flipped every round), so both see
- * the same machine. Targets (issue 6): list ≥ 0.5× the direct-SQL
- * throughput; p99 of saving details < 100 ms.
+ * connections as all the functions' instances hold, C concurrent workers):
+ * bench/lib/direct-sql.ts. The two sides run in alternating windows (order
+ * flipped every round), so both see the same machine. Targets (issue 6):
+ * list ≥ 0.5× the direct-SQL throughput; p99 of saving details < 100 ms.
  *
  * That closed loop keeps all C connections busy, so its latency is C /
  * throughput (Little's law). For (b) the bench then also offers load open

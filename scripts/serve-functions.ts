@@ -16,7 +16,7 @@
 // instance accepted first.
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { instanceCount } from "./lib/functions-command.ts";
+import { FUNCTIONS_READY, instanceCount } from "./lib/functions-command.ts";
 
 type FetchApp = { fetch: (req: Request) => Response | Promise<Response> };
 
@@ -70,6 +70,9 @@ if (inWorker) {
   await listen();
   (self as unknown as { postMessage(message: string): void }).postMessage("listening");
 } else {
+  // reusePort would let a second gateway of the same user quietly share the
+  // port (and its requests): a port something already listens on is refused.
+  Deno.listen({ hostname: "127.0.0.1", port }).close();
   const started = Array.from({ length: instanceCount(Deno.env.get("KAZI_FUNCTIONS_INSTANCES"), navigator.hardwareConcurrency) - 1 }, () =>
     new Promise<void>((listening, fail) => {
       const worker = new Worker(import.meta.url, { type: "module" });
@@ -77,5 +80,5 @@ if (inWorker) {
       worker.onerror = (e) => fail(e.error ?? new Error(e.message));
     }));
   await Promise.all([listen(), ...started]);
-  console.log(`functions: listening on http://127.0.0.1:${port}${prefix}{${[...apps.keys()].join(",")}} (${started.length + 1} instances)`);
+  console.log(`${FUNCTIONS_READY} on http://127.0.0.1:${port}${prefix}{${[...apps.keys()].join(",")}} (${started.length + 1} instances)`);
 }

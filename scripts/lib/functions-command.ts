@@ -1,6 +1,7 @@
-// How every launcher (npm start, npm test, npm run bench, the slow security
-// tests) runs the functions gateway, scripts/serve-functions.ts.
-// No Node or Deno imports: both the Node tooling and Deno tests use it.
+// What the functions gateway (scripts/serve-functions.ts, Deno) and its
+// launcher (functions-server.ts, Node: npm start, npm test, npm run bench and
+// the tests that serve functions of their own) agree on.
+// No Node or Deno imports: both sides use it.
 
 /**
  * deno arguments, relative to the repository root. --unstable-net: the

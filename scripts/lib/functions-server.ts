@@ -27,7 +27,10 @@ export async function startFunctions(
   const log = opts.log ?? ((chunk: string) => process.stdout.write(chunk));
   let output = "";
   await new Promise<void>((ready, fail) => {
-    const timer = setTimeout(() => fail(new ToolError(`functions did not start within 60 s:\n${output}`)), 60_000);
+    const timer = setTimeout(() => {
+      child.kill("SIGTERM");
+      fail(new ToolError(`functions did not start within 60 s:\n${output}`));
+    }, 60_000);
     for (const stream of [child.stdout!, child.stderr!]) {
       stream.on("data", (d) => {
         const text = String(d);

@@ -1,19 +1,13 @@
-// The local functions gateway (scripts/serve-functions.ts) runs several
-// instances, each with a socket of its own on the port (reusePort), so the
-// kernel spreads connections over them; a burst of new connections is
-// answered in full.
+// The local functions gateway (scripts/serve-functions.ts, started as npm
+// start, npm test and npm run bench start it) runs several instances, each
+// with a socket of its own on the port (reusePort), so the kernel spreads
+// connections over them; a burst of new connections is answered in full; a
+// port already taken is refused.
 import assert from "node:assert/strict";
-import { FUNCTIONS_READY, FUNCTIONS_SERVE_ARGS } from "../../scripts/lib/functions-command.ts";
-import { repoRoot } from "./_support.ts";
+import { startFunctions } from "../../scripts/lib/functions-server.ts";
+import { freePort } from "../../scripts/lib/ports.ts";
 
 const dbUrl = Deno.env.get("KAZI_TEST_DB_URL");
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
 
 /** Listening TCP sockets on 127.0.0.1:port, from /proc/net/tcp (state 0A). */
 function listeningSockets(port: number): number {
@@ -24,24 +18,14 @@ function listeningSockets(port: number): number {
 }
 
 Deno.test({ name: "the gateway serves with KAZI_FUNCTIONS_INSTANCES instances, one listening socket each", ignore: !dbUrl }, async () => {
-  const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...FUNCTIONS_SERVE_ARGS],
-    cwd: repoRoot,
-    env: { SUPABASE_DB_URL: dbUrl!, KAZI_FUNCTIONS_PORT: String(port), KAZI_FUNCTIONS_INSTANCES: "3", KAZI_FUNCTIONS_ONLY: "health", NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const port = await freePort();
   let output = "";
-  const pumped = Promise.all([child.stdout, child.stderr].map(async (s) => {
-    for await (const chunk of s.pipeThrough(new TextDecoderStream())) output += chunk;
-  }));
+  const served = await startFunctions(
+    { SUPABASE_DB_URL: dbUrl!, KAZI_FUNCTIONS_INSTANCES: "3", KAZI_FUNCTIONS_ONLY: "health", NO_COLOR: "1" },
+    { port, log: (chunk) => void (output += chunk) },
+  );
   try {
-    const until = Date.now() + 60_000;
-    while (!output.includes(FUNCTIONS_READY)) {
-      if (Date.now() > until) throw new Error(`gateway did not start:\n${output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    assert.equal(served.instances, 3);
     assert.match(output, /\(3 instances\)/);
     assert.equal(listeningSockets(port), 3);
 
@@ -49,7 +33,7 @@ Deno.test({ name: "the gateway serves with KAZI_FUNCTIONS_INSTANCES instances, o
     const statuses = await Promise.all(Array.from({ length: 60 }, async () => {
       const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
       try {
-        const res = await fetch(`http://127.0.0.1:${port}/functions/v1/health`, { client });
+        const res = await fetch(`${served.url}/health`, { client });
         await res.body?.cancel();
         return res.status;
       } finally {
@@ -57,9 +41,13 @@ Deno.test({ name: "the gateway serves with KAZI_FUNCTIONS_INSTANCES instances, o
       }
     }));
     assert.deepEqual([...new Set(statuses)], [200]);
+
+    // a second gateway on the same port is refused, not quietly sharing it
+    await assert.rejects(
+      startFunctions({ SUPABASE_DB_URL: dbUrl!, KAZI_FUNCTIONS_ONLY: "health" }, { port, log: () => {} }),
+      /exited .* before listening/,
+    );
   } finally {
-    child.kill("SIGTERM");
-    await child.status;
-    await pumped;
+    await served.stop();
   }
 });

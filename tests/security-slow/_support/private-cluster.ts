@@ -3,7 +3,7 @@
 // a database without touching the shared server at 127.0.0.1:5432; and the
 // functions served against it (scripts/serve-functions.ts, as npm test does).
 import { fileURLToPath } from "node:url";
-import { FUNCTIONS_READY, FUNCTIONS_SERVE_ARGS } from "../../../scripts/lib/functions-command.ts";
+import { startFunctions } from "../../../scripts/lib/functions-server.ts";
 
 const BIN = "/usr/lib/postgresql/15/bin";
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -85,36 +85,7 @@ export interface Served {
 
 /** Serves every function against dbUrl with this process's secrets, like npm test does. */
 export async function serveFunctions(dbUrl: string): Promise<Served> {
-  const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...FUNCTIONS_SERVE_ARGS],
-    cwd: repoRoot,
-    env: { ...Deno.env.toObject(), SUPABASE_DB_URL: dbUrl, KAZI_FUNCTIONS_PORT: String(port) },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
   let log = "";
-  const collect = async (s: ReadableStream<Uint8Array>) => {
-    for await (const chunk of s.pipeThrough(new TextDecoderStream())) log += chunk;
-  };
-  const done = Promise.all([collect(child.stdout), collect(child.stderr)]);
-  const deadline = Date.now() + 60_000;
-  while (!log.includes(FUNCTIONS_READY)) {
-    if (Date.now() > deadline) {
-      child.kill("SIGTERM");
-      throw new Error(`functions did not start:\n${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url: `http://127.0.0.1:${port}/functions/v1`,
-    log: () => log,
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already gone */ }
-      await child.status;
-      await done;
-    },
-  };
+  const served = await startFunctions({ SUPABASE_DB_URL: dbUrl }, { port: freePort(), log: (chunk) => void (log += chunk) });
+  return { url: served.url, log: () => log, stop: served.stop };
 }
