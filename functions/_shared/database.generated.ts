@@ -38,7 +38,7 @@ export interface AuditEvents {
   actor_id: string | null;
   actor_role: string | null;
   /**
-   * The columns an update changed (for a security event, what its writer passed). Null for an insert or delete: its image's keys are the columns, and audit.event_changed_columns(event) lists them.
+   * The columns a security event names (what its writer passed). Null for a row change: its image's keys are the columns (an insert's or delete's set columns, an update's changed ones), and audit.event_changed_columns(event) lists them. Rows written before 20261127001400 may store the list.
    */
   changed_columns: string[] | null;
   details: Generated<Json>;

@@ -11,7 +11,7 @@
 -- table still has those columns, from the catalog once it changed, and from
 -- the catalog for triggers made before (primary key columns as arguments).
 begin;
-select plan(17);
+select plan(19);
 
 create table public.cache_probe (
   id integer primary key,
@@ -22,8 +22,8 @@ create table public.cache_probe (
 );
 select audit.track('public.cache_probe');
 select is((select pg_get_triggerdef(t.oid) from pg_trigger as t where t.tgname = 'cache_probe_audit_insert'),
-  $$CREATE TRIGGER cache_probe_audit_insert AFTER INSERT ON public.cache_probe REFERENCING NEW TABLE AS audit_new FOR EACH STATEMENT EXECUTE FUNCTION audit.row_change('{id}', '{id,name,phone_ciphertext,tenant_id,updated_at}', '{"phone_ciphertext": "[redacted]"}')$$,
-  'audit.track passes the primary key, every column in name order and the redaction marks');
+  $$CREATE TRIGGER cache_probe_audit_insert AFTER INSERT ON public.cache_probe REFERENCING NEW TABLE AS audit_new FOR EACH STATEMENT EXECUTE FUNCTION audit.row_change('{id}', '{id,name,phone_ciphertext,tenant_id,updated_at}', '{phone_ciphertext}', 'flat')$$,
+  'audit.track passes the primary key, every column in name order, the protected columns and that no column holds JSON objects');
 select set_config('request.jwt.claims', '{"sub":"22222222-2222-4222-8222-222222222222","role":"authenticated"}', true);
 select set_config('request.headers', '{"x-forwarded-for":"198.51.100.7","user-agent":"cache probe","x-request-id":"req-cache"}', true);
 
@@ -37,7 +37,7 @@ select results_eq($$select audit.event_changed_columns(e), new_values - 'updated
 alter table public.cache_probe add column api_token text, add column note text;
 insert into public.cache_probe (id, tenant_id, name, api_token, note) values (2, 'c4c4c4c4-0000-4000-8000-000000000000', 'two', 's3cr3t', 'n');
 select is((select audit.event_changed_columns(e) from audit.events as e where resource_type = 'cache_probe' and resource_id = '2'),
-  array['api_token', 'id', 'name', 'note', 'phone_ciphertext', 'tenant_id', 'updated_at'], 'added columns are recorded at once');
+  array['api_token', 'id', 'name', 'note', 'tenant_id', 'updated_at'], 'added columns are recorded at once (phone_ciphertext, null, is left out)');
 select is((select new_values -> 'api_token' from audit.events where resource_type = 'cache_probe' and resource_id = '2'),
   '"[redacted]"'::jsonb, 'an added protected column is redacted');
 
@@ -47,12 +47,12 @@ alter table public.cache_probe rename column name to full_name;
 delete from public.cache_probe where id = 3;
 select results_eq($$select audit.event_changed_columns(e), old_values -> 'api_token', old_values ->> 'full_name'
                       from audit.events as e where resource_type = 'cache_probe' and resource_id = '3' and action = 'row.delete'$$,
-  $$values (array['api_token', 'full_name', 'id', 'phone_ciphertext', 'tenant_id', 'updated_at'], '"[redacted]"'::jsonb, 'three')$$,
+  $$values (array['api_token', 'full_name', 'id', 'tenant_id', 'updated_at'], '"[redacted]"'::jsonb, 'three')$$,
   'a one-row delete after dropping and renaming columns records the current columns');
 
 update public.cache_probe set phone_ciphertext = '\x02', full_name = 'uno' where id = 1;
-select results_eq($$select changed_columns, old_values, new_values
-                      from audit.events where resource_type = 'cache_probe' and resource_id = '1' and action = 'row.update'$$,
+select results_eq($$select coalesce(changed_columns, audit.event_changed_columns(e)), old_values, new_values
+                      from audit.events as e where resource_type = 'cache_probe' and resource_id = '1' and action = 'row.update'$$,
   $$values (array['full_name', 'phone_ciphertext'], '{"full_name": "one", "phone_ciphertext": "[redacted]"}'::jsonb,
             '{"full_name": "uno", "phone_ciphertext": "[redacted]"}'::jsonb)$$,
   'a one-row update records exactly the changed columns, protected ones redacted on both sides');
@@ -69,11 +69,11 @@ insert into public.cache_probe (id, tenant_id, full_name, api_token) values (4, 
 delete from public.cache_probe where id = 4;
 select results_eq($$select action::text, audit.event_changed_columns(e), coalesce(new_values, old_values) - 'updated_at'
                       from audit.events as e where resource_type = 'cache_probe' and resource_id = '4' order by id$$,
-  $$values ('row.insert', array['api_token', 'full_name', 'id', 'phone_ciphertext', 'tenant_id', 'updated_at'],
-            '{"id": 4, "full_name": "four", "tenant_id": "c4c4c4c4-0000-4000-8000-000000000000", "api_token": "[redacted]", "phone_ciphertext": "[redacted]"}'::jsonb),
-           ('row.delete', array['api_token', 'full_name', 'id', 'phone_ciphertext', 'tenant_id', 'updated_at'],
-            '{"id": 4, "full_name": "four", "tenant_id": "c4c4c4c4-0000-4000-8000-000000000000", "api_token": "[redacted]", "phone_ciphertext": "[redacted]"}'::jsonb)$$,
-  'after audit.track again, a one-row insert and delete record the current columns, protected ones redacted');
+  $$values ('row.insert', array['api_token', 'full_name', 'id', 'tenant_id', 'updated_at'],
+            '{"id": 4, "full_name": "four", "tenant_id": "c4c4c4c4-0000-4000-8000-000000000000", "api_token": "[redacted]"}'::jsonb),
+           ('row.delete', array['api_token', 'full_name', 'id', 'tenant_id', 'updated_at'],
+            '{"id": 4, "full_name": "four", "tenant_id": "c4c4c4c4-0000-4000-8000-000000000000", "api_token": "[redacted]"}'::jsonb)$$,
+  'after audit.track again, a one-row insert and delete record the current columns that hold a value, protected ones redacted');
 
 -- a composite primary key, first under a trigger made before audit.track
 -- passed the column catalog (the primary key columns, one per argument)
@@ -96,9 +96,19 @@ select results_eq($$select action::text, resource_id, audit.event_changed_column
   'tracked with its column catalog, a composite key names the row and a protected change is redacted');
 
 select is((select count(*)::int from audit.events
-            where resource_type in ('cache_probe', 'pair_probe') and action in ('row.insert', 'row.delete')
-              and changed_columns is not null), 0,
-  'one-row inserts and deletes store no column list (their image holds the columns)');
+            where resource_type in ('cache_probe', 'pair_probe') and changed_columns is not null), 0,
+  'one-row inserts, updates and deletes store no column list (their images hold the columns)');
+
+-- a table with a JSON column: only the image's own null keys are left out,
+-- never the nulls inside a column's JSON
+create table public.json_probe (id integer primary key, tenant_id uuid, meta jsonb, note text, api_token text);
+select audit.track('public.json_probe');
+select alike((select pg_get_triggerdef(t.oid) from pg_trigger as t where t.tgname = 'json_probe_audit_insert'),
+  $$%'{api_token}', 'nested')$$, 'a table with a jsonb column is tracked as nested');
+insert into public.json_probe values (1, 'c4c4c4c4-0000-4000-8000-000000000000', '{"a": null, "b": {"c": null}}', null, 'tok');
+select is((select new_values from audit.events where resource_type = 'json_probe' and resource_id = '1'),
+  '{"id": 1, "meta": {"a": null, "b": {"c": null}}, "tenant_id": "c4c4c4c4-0000-4000-8000-000000000000", "api_token": "[redacted]"}'::jsonb,
+  'a one-row insert keeps the nulls inside a JSON value and leaves out the null column');
 
 -- statements that touch no row: their image query finds none and nothing is written
 create temp table rows_before on commit drop as select count(*) as n from audit.events where resource_type = 'cache_probe';
@@ -109,8 +119,8 @@ select is((select count(*) from audit.events where resource_type = 'cache_probe'
   'an insert, update and delete of no row write no audit row');
 
 -- seal this transaction's rows (the sealer only takes finished transactions)
-select is(audit.seal_range(pg_current_xact_id(), (pg_current_xact_id()::text::bigint + 1)::text::xid8), 12,
-  'sealing this transaction takes its 12 rows (9 of cache_probe, 3 of pair_probe)');
+select is(audit.seal_range(pg_current_xact_id(), (pg_current_xact_id()::text::bigint + 1)::text::xid8), 13,
+  'sealing this transaction takes its 13 rows (9 of cache_probe, 3 of pair_probe, 1 of json_probe)');
 select is((select array_agg(u.id order by s.seq, u.o) from audit.seals as s
              cross join lateral unnest(s.event_ids) with ordinality as u (id, o)
             where s.chain_key = 'c4c4c4c4-0000-4000-8000-000000000000'),
@@ -125,7 +135,7 @@ select is((select count(*)::int
                     json_build_array(e.id, (extract(epoch from e.occurred_at) * 1000000)::bigint, e.tenant_id, e.actor_id,
                                      e.actor_role, e.action, e.resource_type, e.resource_id, e.ip_address::text, e.user_agent,
                                      e.request_id, e.outcome, e.changed_columns, e.details, e.tx::text)::text
-                    || chr(30) || coalesce(e.old_values::text, 'null') || chr(30) || coalesce(e.new_values::text, 'null'), 'UTF8'))), 12,
+                    || chr(30) || coalesce(e.old_values::text, 'null') || chr(30) || coalesce(e.new_values::text, 'null'), 'UTF8'))), 13,
   'every sealed row''s hash is sha256 of its canonical content (fields as a JSON array, then old and new values)');
 select is(audit.verify_chain('c4c4c4c4-0000-4000-8000-000000000000'), null, 'the tenant chain verifies');
 
