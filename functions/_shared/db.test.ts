@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { sql } from "kysely";
 import type { RequestContext } from "./context.ts";
-import { actAsQuery, asService, createDb, latestMigration, requestHeadersJson, withUser } from "./db.ts";
+import { actAsQuery, asService, createDb, latestMigration, oneStatementAsUser, requestHeadersJson, withUser } from "./db.ts";
 import { AppError } from "./errors.ts";
 import { NO_DB_MESSAGE, testDbConfig, testDbUrl } from "./test-support.ts";
 
@@ -74,6 +74,54 @@ Deno.test({
         select current_user as cu, nullif(current_setting('request.jwt.claims', true), '') as claims`.execute(db);
       assert.equal(after.cu, "postgres");
       assert.equal(after.claims, null);
+    } finally {
+      await db.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name: "oneStatementAsUser runs its statement in one transaction as the caller, commits it, and rolls back on an error",
+  ignore: !url,
+  async fn() {
+    // one connection: what one transaction leaves behind, the next sees
+    const { db } = createDb(testDbConfig(url!, { poolMax: 1 }));
+    try {
+      const sub = crypto.randomUUID();
+      const ctx = ctxFor(sub);
+      const [who] = await oneStatementAsUser(
+        db,
+        ctx,
+        sql<{ cu: string; uid: string; rid: string; open: boolean }>`
+          select current_user as cu, auth.uid()::text as uid,
+                 current_setting('request.headers', true)::jsonb ->> 'x-request-id' as rid,
+                 now() = statement_timestamp() as open`.compile(db),
+      );
+      // now() is the transaction's start, before this statement's: it ran inside begin … commit
+      assert.deepEqual(who, { cu: "authenticated", uid: sub, rid: "req-db-test-0001", open: false });
+
+      await sql`create temporary table one_statement_probe (n integer)`.execute(db);
+      await sql`grant all on one_statement_probe to authenticated`.execute(db);
+      const inserted = await oneStatementAsUser(
+        db,
+        ctx,
+        sql<{ n: number }>`insert into one_statement_probe values (1), (2) returning n`.compile(db),
+      );
+      assert.deepEqual(inserted.map((r) => r.n), [1, 2]);
+      await assert.rejects(
+        oneStatementAsUser(db, ctx, sql`insert into one_statement_probe values (3), (1 / 0)`.compile(db)),
+        (e) => e instanceof AppError && e.code === "invalid_input",
+      );
+      // committed the first, nothing of the second; the connection is back to the login role
+      const { rows: [after] } = await sql<{ total: number; cu: string; claims: string | null }>`
+        select (select sum(n)::int from one_statement_probe) as total, current_user as cu,
+               nullif(current_setting('request.jwt.claims', true), '') as claims`.execute(db);
+      assert.deepEqual(after, { total: 3, cu: "postgres", claims: null });
+
+      await assert.rejects(
+        oneStatementAsUser(db, { requestId: "r-00000000", ip: null, userAgent: null }, sql`select 1`.compile(db)),
+        (e) => e instanceof AppError && e.code === "unauthorized",
+      );
     } finally {
       await db.destroy();
     }

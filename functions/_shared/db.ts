@@ -215,6 +215,38 @@ export function withUser<T>(db: Db, ctx: RequestContext, fn: (trx: Trx) => Promi
 }
 
 /**
+ * withUser for a transaction that is exactly one statement, in one round
+ * trip: begin, the act-as statement, `query` and commit are written together
+ * (the pool pipelines) and Postgres runs them in that order, so the query
+ * never runs outside the transaction or as the wrong role. An error in any of
+ * them aborts the transaction (commit then answers ROLLBACK) and is thrown
+ * as withUser throws it. Returns the query's rows. For work whose result
+ * decides nothing else inside the transaction (a guarded update that says by
+ * its rows whether it applied).
+ */
+export async function oneStatementAsUser<R>(db: Db, ctx: RequestContext, query: CompiledQuery<R>): Promise<R[]> {
+  const caller = ctx.caller;
+  if (!caller || caller.role !== "authenticated" || !caller.userId) throw errors.unauthorized();
+  const actAs = actAsQuery("authenticated", caller.claims, ctx).compile(db);
+  try {
+    return await db.connection().execute((conn) =>
+      conn.getExecutor().provideConnection(async (c) => {
+        // every answer awaited before the connection goes back to the pool
+        const [begun, acting, ran, committed] = await Promise.allSettled([
+          c.executeQuery(BEGIN), c.executeQuery(actAs), c.executeQuery(query), c.executeQuery(COMMIT),
+        ]);
+        for (const step of [begun, acting, ran, committed]) if (step.status === "rejected") throw step.reason;
+        const done = (committed as PromiseFulfilledResult<{ rows: { command?: string }[] }>).value.rows[0];
+        if (done?.command === "ROLLBACK") throw new Error("transaction rolled back at commit");
+        return (ran as PromiseFulfilledResult<{ rows: R[] }>).value.rows;
+      })
+    );
+  } catch (err) {
+    throw isAppError(err) ? err : fromPgError(err);
+  }
+}
+
+/**
  * Runs fn in one transaction as service_role (bypasses RLS). For explicit
  * admin/system actions only; the caller records an audit event for it
  * (audit.recordInTransaction inside fn keeps both atomic). The acting user's

@@ -7,7 +7,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "kysely";
 import { eventFrom, recordInTransaction } from "../../_shared/audit.ts";
 import { requestContext } from "../../_shared/context.ts";
-import { type Trx, withUser } from "../../_shared/db.ts";
+import { type Db, oneStatementAsUser, type Trx, withUser } from "../../_shared/db.ts";
 import { BoundedMap } from "../../_shared/bounded-map.ts";
 import type { PiiVault } from "../../_shared/crypto/pii-vault.ts";
 import { errors } from "../../_shared/errors.ts";
@@ -126,14 +126,14 @@ export function myCaseRoutes(deps: RouteDeps) {
     const body = c.req.valid("json");
     const me = ctx.caller!.userId;
 
-    // One transaction: update only if the case is still my draft. No row
-    // lock: a concurrent submit makes the guarded update match nothing,
-    // which is the same 409. The ciphertexts are bound to the case's tenant;
-    // a case never moves to another tenant (its trigger refuses), so once I
-    // have read it, its tenant is remembered, the values are encrypted before
-    // a connection is taken, and the update checks the tenant again. The
-    // vault has a pool of its own, so waiting on it inside the transaction
-    // (the first save) cannot starve this one.
+    // Update only if the case is still my draft. No row lock: a concurrent
+    // submit makes the guarded update match nothing, which is the same 409.
+    // The ciphertexts are bound to the case's tenant; a case never moves to
+    // another tenant (its trigger refuses), so once I have read it, its
+    // tenant is remembered, the values are encrypted before a connection is
+    // taken, and the transaction is the guarded update alone, which checks
+    // the tenant again. The first save reads the case in its transaction; the
+    // vault has a pool of its own, so waiting on it there cannot starve it.
     const key = mine(me, caseId);
     // my case, or 404; still a draft, or 409 with its status
     const myDraft = async (trx: Trx) => {
@@ -141,24 +141,33 @@ export function myCaseRoutes(deps: RouteDeps) {
       if (current.status !== "draft") throw errors.conflict("Only a draft can be edited.", { status: current.status });
       return current;
     };
-    const known = caseTenants.get(key);
-    const sealedEarly = known ? await sealedChanges(deps.vault, body, { tenantId: known, caseId }) : undefined;
-    const saved = await withUser(deps.db, ctx, async (trx) => {
-      let tenantId = known;
-      let changes = sealedEarly;
-      if (!tenantId || !changes) {
-        caseTenants.set(key, tenantId = (await myDraft(trx)).tenant_id);
-        changes = await sealedChanges(deps.vault, body, { tenantId, caseId });
-      }
-      const updated = await trx.updateTable("onboarding_cases as c").set(changes)
+    // the update, applied only to my draft in that tenant: its row, or none
+    const update = (q: Db, tenantId: string, changes: Record<string, unknown>) =>
+      q.updateTable("onboarding_cases as c").set(changes)
         .where("c.id", "=", caseId).where("c.subject_user_id", "=", me).where("c.tenant_id", "=", tenantId)
         .where("c.status", "=", "draft").where("c.deleted_at", "is", null)
-        .returning(caseColumns()).executeTakeFirst();
-      if (updated) return updated as CaseRow;
-      // why not: gone or not mine (404), or no longer a draft (409)
+        .returning(caseColumns());
+    // why not: gone or not mine (404), or no longer a draft (409)
+    const whyNot = async (trx: Trx): Promise<never> => {
       caseTenants.delete(key);
       await myDraft(trx);
       throw errors.conflict("The case changed meanwhile; read it and try again.");
+    };
+    const known = caseTenants.get(key);
+    if (known) {
+      // The transaction is the update alone: one round trip. When it matched
+      // nothing, it wrote nothing; a second transaction says why.
+      const changes = await sealedChanges(deps.vault, body, { tenantId: known, caseId });
+      const [updated] = await oneStatementAsUser(deps.db, ctx, update(deps.db, known, changes).compile());
+      if (!updated) await withUser(deps.db, ctx, whyNot);
+      return c.json(await toView(deps.vault, updated as CaseRow), 200);
+    }
+    const saved = await withUser(deps.db, ctx, async (trx) => {
+      const tenantId = (await myDraft(trx)).tenant_id;
+      caseTenants.set(key, tenantId);
+      const changes = await sealedChanges(deps.vault, body, { tenantId, caseId });
+      const updated = await update(trx, tenantId, changes).executeTakeFirst();
+      return updated ? updated as CaseRow : await whyNot(trx);
     });
     return c.json(await toView(deps.vault, saved), 200);
   });
