@@ -56,6 +56,30 @@ async function asUser<T>(
   }
 }
 
+/** A one-statement transaction as the user in one round trip, as functions/_shared/db.ts oneStatementAsUser: its rows. */
+async function oneStatementAsUser(
+  pool: pg.Pool,
+  claims: Claims,
+  request: { method: string; path: string },
+  text: string,
+  params: unknown[],
+): Promise<Record<string, unknown>[]> {
+  const client = await pool.connect();
+  try {
+    const headers = JSON.stringify({ "x-request-id": crypto.randomUUID() });
+    const steps = await Promise.allSettled([
+      client.query("begin"),
+      client.query(ACT_AS, [JSON.stringify(claims), headers, request.method, request.path, claims.sub]),
+      client.query(text, params),
+      client.query("commit"),
+    ]);
+    for (const step of steps) if (step.status === "rejected") throw step.reason;
+    return (steps[2] as PromiseFulfilledResult<pg.QueryResult>).value.rows;
+  } finally {
+    client.release();
+  }
+}
+
 async function requirePermission(client: pg.PoolClient, tenantId: string, permission: string): Promise<void> {
   const { rows: [r] } = await client.query("select private.has_permission($1::uuid, $2::text) as ok", [tenantId, permission]);
   if (r?.ok !== true) throw new Error(`missing permission ${permission}`);
@@ -124,12 +148,23 @@ export async function saveDetails(
   // as the API: sealed in parallel, no blind index (cases are never looked up by value)
   const seal = (tenantId: string) =>
     Promise.all(PII_FIELDS.map((field) => vault.sealOnly({ tenantId, table: "onboarding_cases", field, rowId: caseId, value: body[field] })));
+  // the guarded update, as the API writes it
+  const update = (tenantId: string, sealed: { ciphertext: Uint8Array }[]): [string, unknown[]] => {
+    const changes: [string, unknown][] = ["first_name", "last_name", "other_names", "date_of_birth", "bank_code", "branch_code"]
+      .map((f) => [f, body[f]]);
+    PII_FIELDS.forEach((field, i) => changes.push([`${field}_ciphertext`, sealed[i].ciphertext]));
+    return [
+      `update public.onboarding_cases as c set ${changes.map(([col], i) => `${col} = $${i + 4}`).join(", ")}
+       where c.id = $1 and c.subject_user_id = $2 and c.tenant_id = $3 and c.status = 'draft' and c.deleted_at is null
+       returning ${CASE_COLUMNS}`,
+      [caseId, claims.sub, tenantId, ...changes.map(([, v]) => v)],
+    ];
+  };
   const known = caseTenants.get(mine);
-  const sealedEarly = known ? await seal(known) : undefined;
-  await asUser(pool, claims, request, async (c) => {
-    let tenantId = known;
-    let sealed = sealedEarly;
-    if (!tenantId || !sealed) {
+  // as the API: once the case's tenant is known, the transaction is the update alone, in one round trip
+  const saved = known
+    ? (await oneStatementAsUser(pool, claims, request, ...update(known, await seal(known))))[0]
+    : await asUser(pool, claims, request, async (c) => {
       const { rows: [current] } = await c.query(
         `select ${CASE_COLUMNS} from public.onboarding_cases as c
          where c.deleted_at is null and c.id = $1 and c.subject_user_id = $2`,
@@ -137,21 +172,12 @@ export async function saveDetails(
       );
       if (!current) throw new Error("case not found");
       if (current.status !== "draft") throw new Error("not a draft");
-      caseTenants.set(mine, tenantId = current.tenant_id as string);
-      sealed = await seal(tenantId);
-    }
-    const changes: [string, unknown][] = ["first_name", "last_name", "other_names", "date_of_birth", "bank_code", "branch_code"]
-      .map((f) => [f, body[f]]);
-    PII_FIELDS.forEach((field, i) => changes.push([`${field}_ciphertext`, sealed[i].ciphertext]));
-    const { rows: [saved] } = await c.query(
-      `update public.onboarding_cases as c set ${changes.map(([col], i) => `${col} = $${i + 4}`).join(", ")}
-       where c.id = $1 and c.subject_user_id = $2 and c.tenant_id = $3 and c.status = 'draft' and c.deleted_at is null
-       returning ${CASE_COLUMNS}`,
-      [caseId, claims.sub, tenantId, ...changes.map(([, v]) => v)],
-    );
-    if (!saved) throw new Error("case changed meanwhile");
-    await maskRow(vault, "onboarding_cases", saved);
-  });
+      const tenantId = current.tenant_id as string;
+      caseTenants.set(mine, tenantId);
+      return (await c.query(...update(tenantId, await seal(tenantId)))).rows[0];
+    });
+  if (!saved) throw new Error("case changed meanwhile");
+  await maskRow(vault, "onboarding_cases", saved);
 }
 
 /** POST /admin/tenants/{t}/employees/{id}/reveal: permission, read, decrypt, audit row in the same transaction. */
