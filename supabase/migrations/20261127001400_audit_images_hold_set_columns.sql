@@ -32,9 +32,11 @@
 -- The table needs a primary key (it becomes resource_id). The triggers carry
 -- what a one-row statement would otherwise read from the catalog each time:
 -- audit.row_change('{primary key columns}', '{every column, in name order}',
--- '{protected columns}', 'flat' or 'nested'). 'flat': no column's JSON can
--- hold an object (json, jsonb, composite, array or domain types can), so
--- dropping the image's null keys is jsonb_strip_nulls. A table changed since
+-- '{protected columns}', 'flat' or 'nested'). 'flat': every column is of a
+-- built-in scalar type other than json and jsonb, so no column's JSON can hold
+-- an object (json, jsonb, composite, array and domain types can, and so can an
+-- extension's type with a cast to json), and dropping the image's null keys
+-- is jsonb_strip_nulls. A table changed since
 -- (columns added, dropped or renamed) is still recorded right: audit.row_change
 -- sees that the row no longer has exactly these columns and reads the
 -- catalog; re-run audit.track after such a change to get the short path back,
@@ -73,7 +75,7 @@ begin
                                or pg_catalog.strpos(a.attname::text, 'token') > 0
                                or pg_catalog.strpos(a.attname::text, 'secret') > 0
                                or pg_catalog.strpos(a.attname::text, 'password') > 0), '{}'),
-         pg_catalog.bool_and(t.typtype in ('b', 'e') and t.typcategory <> 'A'
+         pg_catalog.bool_and(t.typtype = 'b' and t.typcategory <> 'A' and t.oid < 16384
                              and t.oid not in ('json'::pg_catalog.regtype, 'jsonb'::pg_catalog.regtype))
     into v_cols, v_protected, v_flat
     from pg_catalog.pg_attribute as a
@@ -221,7 +223,7 @@ begin
                             or pg_catalog.strpos(a.attname::text, 'token') > 0
                             or pg_catalog.strpos(a.attname::text, 'secret') > 0
                             or pg_catalog.strpos(a.attname::text, 'password') > 0),
-               pg_catalog.bool_and(t.typtype in ('b', 'e') and t.typcategory <> 'A'
+               pg_catalog.bool_and(t.typtype = 'b' and t.typcategory <> 'A' and t.oid < 16384
                                    and t.oid not in ('json'::pg_catalog.regtype, 'jsonb'::pg_catalog.regtype))
           into v_protected, v_flat
           from pg_catalog.pg_attribute as a
@@ -359,7 +361,7 @@ begin
                   else pg_catalog.format('r.%1$I as %1$I', a.attname) end,
              ', ' order by pg_catalog.octet_length(a.attname::text), a.attname::text collate "C"),
            pg_catalog.string_agg(pg_catalog.format('case when r.%1$I is null then %1$L end', a.attname), ', '),
-           pg_catalog.bool_and(t.typtype in ('b', 'e') and t.typcategory <> 'A'
+           pg_catalog.bool_and(t.typtype = 'b' and t.typcategory <> 'A' and t.oid < 16384
                                and t.oid not in ('json'::pg_catalog.regtype, 'jsonb'::pg_catalog.regtype))
       into v_select, v_nulls, v_flat
       from pg_catalog.pg_attribute as a

@@ -11,7 +11,7 @@
 -- table still has those columns, from the catalog once it changed, and from
 -- the catalog for triggers made before (primary key columns as arguments).
 begin;
-select plan(19);
+select plan(20);
 
 create table public.cache_probe (
   id integer primary key,
@@ -109,6 +109,12 @@ insert into public.json_probe values (1, 'c4c4c4c4-0000-4000-8000-000000000000',
 select is((select new_values from audit.events where resource_type = 'json_probe' and resource_id = '1'),
   '{"id": 1, "meta": {"a": null, "b": {"c": null}}, "tenant_id": "c4c4c4c4-0000-4000-8000-000000000000", "api_token": "[redacted]"}'::jsonb,
   'a one-row insert keeps the nulls inside a JSON value and leaves out the null column');
+-- a type not built in may have a cast to json (an object, nulls and all): such a table is nested too
+create type public.probe_mood as enum ('calm');
+create table public.mood_probe (id integer primary key, mood public.probe_mood);
+select audit.track('public.mood_probe');
+select alike((select pg_get_triggerdef(t.oid) from pg_trigger as t where t.tgname = 'mood_probe_audit_insert'),
+  $$%'{}', 'nested')$$, 'a table with a column of a type that is not built in is tracked as nested');
 
 -- statements that touch no row: their image query finds none and nothing is written
 create temp table rows_before on commit drop as select count(*) as n from audit.events where resource_type = 'cache_probe';
