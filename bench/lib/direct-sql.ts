@@ -31,6 +31,12 @@ const CASE_COLUMNS = `c.id, c.tenant_id, c.subject_user_id, c.status, c.first_na
 
 type Row = Record<string, unknown>;
 
+/** The act-as statement, as the functions send it, for a request of this method and path. */
+function actAs(client: pg.PoolClient, claims: Claims, request: { method: string; path: string }): Promise<pg.QueryResult> {
+  const headers = JSON.stringify({ "x-request-id": crypto.randomUUID() });
+  return client.query(ACT_AS, [JSON.stringify(claims), headers, request.method, request.path, claims.sub]);
+}
+
 async function asUser<T>(
   pool: pg.Pool,
   claims: Claims,
@@ -39,12 +45,8 @@ async function asUser<T>(
 ): Promise<T> {
   const client = await pool.connect();
   try {
-    const headers = JSON.stringify({ "x-request-id": crypto.randomUUID() });
     // one round trip for both, as functions/_shared/db.ts does (the pool pipelines)
-    await Promise.all([
-      client.query("begin"),
-      client.query(ACT_AS, [JSON.stringify(claims), headers, request.method, request.path, claims.sub]),
-    ]);
+    await Promise.all([client.query("begin"), actAs(client, claims, request)]);
     const out = await fn(client);
     await client.query("commit");
     return out;
@@ -66,10 +68,9 @@ async function oneStatementAsUser(
 ): Promise<Record<string, unknown>[]> {
   const client = await pool.connect();
   try {
-    const headers = JSON.stringify({ "x-request-id": crypto.randomUUID() });
     const steps = await Promise.allSettled([
       client.query("begin"),
-      client.query(ACT_AS, [JSON.stringify(claims), headers, request.method, request.path, claims.sub]),
+      actAs(client, claims, request),
       client.query(text, params),
       client.query("commit"),
     ]);

@@ -191,27 +191,37 @@ async function inTransaction<T>(
         await conn.executeQuery(ROLLBACK).catch(() => {});
         throw err;
       }
-      const { rows: [done] } = await conn.executeQuery<{ command?: string }>(COMMIT);
-      // Postgres answers COMMIT with ROLLBACK when an earlier statement's error was caught and ignored
-      if (done?.command === "ROLLBACK") throw new Error("transaction rolled back at commit");
+      assertCommitted(await conn.executeQuery<{ command?: string }>(COMMIT));
       return result;
     });
   } catch (err) {
-    // AppErrors thrown by fn pass through; database errors are mapped once here.
-    throw isAppError(err) ? err : fromPgError(err);
+    throw asAppError(err);
   }
+}
+
+// Postgres answers COMMIT with ROLLBACK when an earlier statement's error was caught and ignored
+function assertCommitted(commit: { rows: { command?: string }[] }): void {
+  if (commit.rows[0]?.command === "ROLLBACK") throw new Error("transaction rolled back at commit");
+}
+
+// AppErrors thrown by a transaction's callback pass through; database errors are mapped once, here.
+function asAppError(err: unknown): unknown {
+  return isAppError(err) ? err : fromPgError(err);
+}
+
+/** The act-as statement for the verified caller, or `unauthorized` when the context carries none. */
+function actAsCaller(db: Db, ctx: RequestContext): CompiledQuery {
+  const caller = ctx.caller;
+  if (!caller || caller.role !== "authenticated" || !caller.userId) throw errors.unauthorized();
+  return actAsQuery("authenticated", caller.claims, ctx).compile(db);
 }
 
 /**
  * Runs fn in one transaction as the verified caller (role authenticated).
  * Throws `unauthorized` when the context carries no authenticated caller.
  */
-export function withUser<T>(db: Db, ctx: RequestContext, fn: (trx: Trx) => Promise<T>): Promise<T> {
-  const caller = ctx.caller;
-  if (!caller || caller.role !== "authenticated" || !caller.userId) {
-    return Promise.reject(errors.unauthorized());
-  }
-  return inTransaction(db, actAsQuery("authenticated", caller.claims, ctx).compile(db), fn);
+export async function withUser<T>(db: Db, ctx: RequestContext, fn: (trx: Trx) => Promise<T>): Promise<T> {
+  return await inTransaction(db, actAsCaller(db, ctx), fn);
 }
 
 /**
@@ -225,24 +235,24 @@ export function withUser<T>(db: Db, ctx: RequestContext, fn: (trx: Trx) => Promi
  * its rows whether it applied).
  */
 export async function oneStatementAsUser<R>(db: Db, ctx: RequestContext, query: CompiledQuery<R>): Promise<R[]> {
-  const caller = ctx.caller;
-  if (!caller || caller.role !== "authenticated" || !caller.userId) throw errors.unauthorized();
-  const actAs = actAsQuery("authenticated", caller.claims, ctx).compile(db);
+  const actAs = actAsCaller(db, ctx);
   try {
     return await db.connection().execute((conn) =>
       conn.getExecutor().provideConnection(async (c) => {
         // every answer awaited before the connection goes back to the pool
-        const [begun, acting, ran, committed] = await Promise.allSettled([
+        const steps = await Promise.allSettled([
           c.executeQuery(BEGIN), c.executeQuery(actAs), c.executeQuery(query), c.executeQuery(COMMIT),
         ]);
-        for (const step of [begun, acting, ran, committed]) if (step.status === "rejected") throw step.reason;
-        const done = (committed as PromiseFulfilledResult<{ rows: { command?: string }[] }>).value.rows[0];
-        if (done?.command === "ROLLBACK") throw new Error("transaction rolled back at commit");
-        return (ran as PromiseFulfilledResult<{ rows: R[] }>).value.rows;
+        const [, , ran, committed] = steps.map((step) => {
+          if (step.status === "rejected") throw step.reason;
+          return step.value;
+        });
+        assertCommitted(committed as { rows: { command?: string }[] });
+        return ran.rows as R[];
       })
     );
   } catch (err) {
-    throw isAppError(err) ? err : fromPgError(err);
+    throw asAppError(err);
   }
 }
 
