@@ -50,8 +50,10 @@ export async function npmScript(script: string, args: string[], env: Record<stri
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-export async function schemaDump(url: string): Promise<string> {
-  const out = await new Deno.Command("pg_dump", { args: ["--schema-only", "--no-owner", url], stdout: "piped", stderr: "piped" }).output();
+/** The schema as pg_dump writes it, without the schemas named in `exclude`. */
+export async function schemaDump(url: string, exclude: string[] = []): Promise<string> {
+  const args = ["--schema-only", "--no-owner", ...exclude.map((s) => `--exclude-schema=${s}`), url];
+  const out = await new Deno.Command("pg_dump", { args, stdout: "piped", stderr: "piped" }).output();
   if (out.code !== 0) throw new Error(new TextDecoder().decode(out.stderr));
   // pg_dump ≥ 15.14 brackets its output with a random \restrict key.
   return new TextDecoder().decode(out.stdout).replace(/^\\(un)?restrict .*$/gm, "");

@@ -2,13 +2,16 @@
 // schema exactly, --to stops early, and failures are clear and leave nothing
 // half-applied.
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { needsServer, npmScript, repoRoot, scratchDatabase, schemaDump, sql } from "./_support.ts";
-import { migrate } from "../../scripts/lib/migrate.ts";
+import pg from "pg";
+import { bootstrapIfNeeded, migrate } from "../../scripts/lib/migrate.ts";
+import { down } from "../../scripts/lib/down.ts";
 
-const versions = readdirSync(`${repoRoot}supabase/migrations`).filter((f) => f.endsWith(".sql")).map((f) => f.slice(0, 14)).sort();
+const migrationFiles = readdirSync(`${repoRoot}supabase/migrations`).filter((f) => f.endsWith(".sql")).sort();
+const versions = migrationFiles.map((f) => f.slice(0, 14));
 
 Deno.test({ name: "db:migrate → db:down → db:migrate gives the same schema", ...needsServer }, async () => {
   const db = await scratchDatabase("roundtrip");
@@ -31,6 +34,43 @@ Deno.test({ name: "db:migrate → db:down → db:migrate gives the same schema",
     assert.equal(await schemaDump(db.url), first);
   } finally {
     await db.drop();
+  }
+});
+
+// The round trip above ends with every table dropped, so a down script that
+// restores its migration's predecessor wrongly (an old policy or function
+// body written back differently) would pass it. Here each one is held to the
+// schema as it stood before its own migration.
+Deno.test({ name: "each down script gives back the schema as it was before its migration", ...needsServer }, async () => {
+  const forward = await scratchDatabase("forward");
+  const back = await scratchDatabase("back");
+  // the CLI's history table exists only where the CLI migrated
+  const dump = (url: string) => schemaDump(url, ["supabase_migrations"]);
+  try {
+    // schemaBefore[k]: the schema with the migrations before the k-th applied, one transaction each
+    const schemaBefore: string[] = [];
+    const client = new pg.Client({ connectionString: forward.url });
+    await client.connect();
+    try {
+      await bootstrapIfNeeded(client);
+      for (const file of migrationFiles) {
+        schemaBefore.push(await dump(forward.url));
+        await client.query("begin");
+        await client.query(readFileSync(`${repoRoot}supabase/migrations/${file}`, "utf8"));
+        await client.query("commit");
+      }
+    } finally {
+      await client.end();
+    }
+    await migrate(back.url, { quiet: true });
+    for (let k = versions.length - 1; k >= 0; k--) {
+      const reverted = await down(back.url, { to: versions[k - 1], quiet: true });
+      assert.deepEqual(reverted, [versions[k]]);
+      assert.equal(await dump(back.url), schemaBefore[k], `sql/down/ for ${migrationFiles[k]}`);
+    }
+  } finally {
+    await forward.drop();
+    await back.drop();
   }
 });
 
