@@ -61,6 +61,14 @@ Deno.test("a function asks only for what it needs (health: db + http)", () => {
   assert.deepEqual(c.http.allowedOrigins, []);
 });
 
+Deno.test("a function works on 16 requests at once unless KAZI_MAX_CONCURRENT_REQUESTS says otherwise", () => {
+  assert.equal(loadConfig(full, []).http.maxConcurrentRequests, 16);
+  assert.equal(loadConfig({ ...full, KAZI_MAX_CONCURRENT_REQUESTS: "4" }, []).http.maxConcurrentRequests, 4);
+  for (const bad of ["0", "-1", "1.5", "many"]) {
+    assert.deepEqual(problems({ ...full, KAZI_MAX_CONCURRENT_REQUESTS: bad }, []).map((p) => p.split(":")[0]), ["KAZI_MAX_CONCURRENT_REQUESTS"], bad);
+  }
+});
+
 Deno.test("prepared statements are on unless KAZI_DB_PREPARED_STATEMENTS is false; other values are refused", () => {
   assert.equal(loadConfig(full, ["db"]).db.preparedStatements, true);
   assert.equal(loadConfig({ ...full, KAZI_DB_PREPARED_STATEMENTS: "false" }, ["db"]).db.preparedStatements, false);

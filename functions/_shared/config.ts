@@ -36,6 +36,8 @@ export interface DbConfig {
 export interface HttpConfig {
   allowedOrigins: string[];
   bodyLimitBytes: number;
+  /** Requests a function works on at once; later ones wait in arrival order (absent: no limit). */
+  maxConcurrentRequests?: number;
 }
 
 export interface AuthConfig {
@@ -141,6 +143,7 @@ const dbSchema = z.object({
 const httpSchema = z.object({
   KAZI_ALLOWED_ORIGINS: originList,
   KAZI_BODY_LIMIT_BYTES: intInRange(1024, 10 * 1024 * 1024, 64 * 1024),
+  KAZI_MAX_CONCURRENT_REQUESTS: intInRange(1, 10_000, 16),
 });
 
 const authSchema = z.object({
@@ -183,7 +186,11 @@ export function loadConfig<P extends ConfigPart>(
 
   const http = httpSchema.safeParse(env);
   if (http.success) {
-    config.http = { allowedOrigins: http.data.KAZI_ALLOWED_ORIGINS, bodyLimitBytes: http.data.KAZI_BODY_LIMIT_BYTES };
+    config.http = {
+      allowedOrigins: http.data.KAZI_ALLOWED_ORIGINS,
+      bodyLimitBytes: http.data.KAZI_BODY_LIMIT_BYTES,
+      maxConcurrentRequests: http.data.KAZI_MAX_CONCURRENT_REQUESTS,
+    };
   } else problems.push(...problemsOf(http.error));
 
   if (parts.includes("db" as P)) {

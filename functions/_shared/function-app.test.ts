@@ -99,3 +99,36 @@ Deno.test("a routes/<resource>.ts sub-app mounted with app.route() inherits vali
   const doc = await (await main.request("/support/openapi.json")).json();
   assert.ok(doc.paths["/support/tickets/{id}"]?.get, JSON.stringify(Object.keys(doc.paths)));
 });
+
+Deno.test("http.maxConcurrentRequests: a request waits for its turn before any of its work starts", async () => {
+  const limited = createFunctionApp("queue", {
+    http: { allowedOrigins: [], bodyLimitBytes: 1024, maxConcurrentRequests: 1 },
+    verifier: createVerifier(keys.auth),
+  });
+  let release!: () => void;
+  const started: string[] = [];
+  limited.get("/slow", async (c) => {
+    started.push("slow");
+    await new Promise<void>((r) => release = r);
+    return c.text("slow");
+  });
+  limited.get("/fast", (c) => {
+    started.push("fast");
+    return c.text("fast");
+  });
+  const auth = { authorization: `Bearer ${await mintEs256(keys)}` };
+  const slow = limited.request("/queue/slow", { headers: auth });
+  while (!release) await new Promise((r) => setTimeout(r, 1));
+  const fast = limited.request("/queue/fast", { headers: auth });
+  // not even refused for its missing token while the slow one holds the only turn
+  let refused = false;
+  const unauthenticated = Promise.resolve(limited.request("/queue/fast")).then((r) => (refused = true, r));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(started, ["slow"]);
+  assert.equal(refused, false);
+  release();
+  assert.equal(await (await slow).text(), "slow");
+  assert.equal(await (await fast).text(), "fast");
+  assert.equal((await unauthenticated).status, 401);
+  assert.deepEqual(started, ["slow", "fast"]);
+});

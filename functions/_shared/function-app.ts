@@ -1,7 +1,9 @@
 // createFunctionApp(name, deps): the Hono (OpenAPIHono) app every function
 // starts from. Base path `/<name>` (Supabase routes /functions/v1/<name>/...
 // to the function with the path `/<name>/...`), then, in order, for every
-// path: request id → CORS (preflight answered) → body limit → authentication.
+// path: its turn (at most http.maxConcurrentRequests at once, the rest in
+// arrival order; concurrency-limit.ts) → request id → CORS (preflight
+// answered) → body limit → authentication.
 // Unknown paths and errors render the one envelope. `GET /<name>/openapi.json`
 // serves the OpenAPI 3 document built from the routes' zod schemas and is the
 // only route, besides those listed in `publicRoutes`, that needs no token.
@@ -24,6 +26,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import type { AuditSink } from "./audit.ts";
 import { authenticate, type RouteMatcher, type TokenVerifier } from "./auth.ts";
+import { takeTurns } from "./concurrency-limit.ts";
 import type { HttpConfig } from "./config.ts";
 import type { AppEnv } from "./context.ts";
 import { cors } from "./cors.ts";
@@ -102,5 +105,5 @@ export function createFunctionApp(name: string, deps: FunctionDeps): FunctionApp
     servers: [{ url: "/functions/v1" }],
     security: [{ bearerAuth: [] }],
   });
-  return app;
+  return deps.http.maxConcurrentRequests ? takeTurns(app, deps.http.maxConcurrentRequests) : app;
 }
