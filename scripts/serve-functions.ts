@@ -5,15 +5,17 @@
 // the /functions/v1 prefix. Functions verify tokens themselves, so nothing here
 // emulates config.toml's verify_jwt.
 //
-// Instances: KAZI_FUNCTIONS_INSTANCES (default: one per CPU), this thread and a
-// Worker per further instance, each with its own apps, pools and caches, like
-// instances of a deployed function (rate limits and idempotency keys live in
-// the database). One isolate runs its JavaScript on one core; with a single
-// one, a loaded server left the second core partly idle while requests queued
-// behind its event loop. Each instance listens on the port with reusePort, so
-// the kernel spreads connections over them; with one shared socket (what
-// `deno serve --parallel` does) a burst of connections all went to whichever
-// instance accepted first.
+// Instances: KAZI_FUNCTIONS_INSTANCES (default: one per CPU but one, left to
+// the local Postgres), this thread and a Worker per further instance, each
+// with its own apps, pools and caches, like instances of a deployed function
+// (rate limits and idempotency keys live in the database). One isolate runs
+// its JavaScript on one core. On two cores one instance serves more than two:
+// its thread and Postgres's backends fill them, where a second instance only
+// adds contention, and the kernel's reusePort hash spreads keep-alive
+// connections unevenly (the bench's 50 went 15/35: 26 ms against 70 ms).
+// Each instance listens on the port with reusePort, so the kernel spreads
+// connections over them; with one shared socket (what `deno serve --parallel`
+// does) a burst of connections all went to whichever instance accepted first.
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FUNCTIONS_READY, instanceCount } from "./lib/functions-command.ts";

@@ -15,8 +15,12 @@ export const FUNCTIONS_SERVE_ARGS: readonly string[] = [
 /** What the gateway prints once every instance listens. */
 export const FUNCTIONS_READY = "functions: listening";
 
-/** How many instances serve: KAZI_FUNCTIONS_INSTANCES when a positive integer, else one per CPU. */
+/**
+ * How many instances serve: KAZI_FUNCTIONS_INSTANCES when a positive
+ * integer, else one per CPU but one, left to the Postgres the functions talk
+ * to (local here); at least one.
+ */
 export function instanceCount(setting: string | undefined, cpus: number): number {
   const n = Number(setting);
-  return Number.isInteger(n) && n > 0 ? n : Math.max(1, cpus);
+  return Number.isInteger(n) && n > 0 ? n : Math.max(1, cpus - 1);
 }

@@ -8,7 +8,7 @@ import { bin, repoRoot } from "./paths.ts";
 export interface FunctionsServer {
   url: string;
   child: ChildProcess;
-  /** How many instances serve (KAZI_FUNCTIONS_INSTANCES, else one per CPU). */
+  /** How many instances serve (KAZI_FUNCTIONS_INSTANCES, else one per CPU but one). */
   instances: number;
   stop(): Promise<void>;
 }
