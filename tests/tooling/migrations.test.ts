@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { needsServer, npmScript, repoRoot, scratchDatabase, schemaDump, sql } from "./_support.ts";
 import pg from "pg";
+import { needsServer, npmScript, repoRoot, scratchDatabase, schemaDump, sql } from "./_support.ts";
 import { bootstrapIfNeeded, migrate } from "../../scripts/lib/migrate.ts";
 import { down } from "../../scripts/lib/down.ts";
 
