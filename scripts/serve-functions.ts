@@ -1,9 +1,10 @@
 // Docker-free stand-in for `supabase functions serve` (Deno): every folder in
 // functions/ with an app.ts is served at /functions/v1/<name>, the URL layout of
-// the Supabase local stack. Each app already carries basePath('/<name>'), exactly
-// as the Supabase edge runtime hands it requests, so the gateway only strips
-// the /functions/v1 prefix. Functions verify tokens themselves, so nothing here
-// emulates config.toml's verify_jwt.
+// the Supabase local stack. Each app carries basePath('/<name>'), as the
+// Supabase edge runtime hands it requests, and routes a path under the
+// /functions/v1/ prefix as if it were not there (functions/_shared/function-app.ts),
+// so the gateway hands each request over as it came. Functions verify tokens
+// themselves, so nothing here emulates config.toml's verify_jwt.
 //
 // Instances: KAZI_FUNCTIONS_INSTANCES (default: one per CPU but one, left to
 // the local Postgres), this thread and a Worker per further instance, each
@@ -57,8 +58,7 @@ function gateway(req: Request): Response | Promise<Response> {
   const name = url.pathname.slice(prefix.length).split("/")[0];
   const app = apps.get(name);
   if (!app) return notFound();
-  url.pathname = url.pathname.slice(prefix.length - 1);
-  return app.fetch(new Request(url, req));
+  return app.fetch(req);
 }
 
 /** Resolves once this instance listens. */

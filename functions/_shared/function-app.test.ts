@@ -132,3 +132,15 @@ Deno.test("http.maxConcurrentRequests: a request waits for its turn before any o
   assert.equal((await unauthenticated).status, 401);
   assert.deepEqual(started, ["slow", "fast"]);
 });
+
+Deno.test("a path under the local gateway's /functions/v1/ prefix routes as the path without it", async () => {
+  const paths = createFunctionApp("where", { http: { allowedOrigins: [], bodyLimitBytes: 1024 }, verifier: createVerifier(keys.auth) });
+  paths.get("/here", (c) => c.text(c.req.path));
+  const auth = { authorization: `Bearer ${await mintEs256(keys)}` };
+  assert.equal(await (await paths.request("/where/here", { headers: auth })).text(), "/where/here");
+  assert.equal(await (await paths.request("/functions/v1/where/here", { headers: auth })).text(), "/where/here");
+  assert.equal((await paths.request("/functions/v1/where/here")).status, 401, "behind authentication either way");
+  assert.equal((await paths.request("/functions/v2/where/here", { headers: auth })).status, 404);
+  const doc = await (await paths.request("/functions/v1/where/openapi.json")).json();
+  assert.equal(doc.info.title, "Kazi where API", "the OpenAPI document is served under the prefix too");
+});
