@@ -19,13 +19,13 @@
 // does) a burst of connections all went to whichever instance accepted first.
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { GATEWAY_PREFIX as prefix } from "../functions/_shared/function-app.ts";
 import { FUNCTIONS_READY, instanceCount } from "./lib/functions-command.ts";
 
 type FetchApp = { fetch: (req: Request) => Response | Promise<Response> };
 
 const functionsDir = join(fileURLToPath(new URL("..", import.meta.url)), "functions");
 const port = Number(Deno.env.get("KAZI_FUNCTIONS_PORT") ?? 54321);
-const prefix = "/functions/v1/";
 const inWorker = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined";
 
 // KAZI_FUNCTIONS_ONLY=admin,health serves a subset (while one is being built).

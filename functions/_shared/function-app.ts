@@ -57,7 +57,7 @@ export type FunctionApp = OpenAPIHono<AppEnv>;
 // (and the abort signal it made Deno settle for every request) cost about a
 // tenth of a save's CPU in the functions. The path the routes, the audit and
 // request.path see is the same either way.
-const GATEWAY_PREFIX = "/functions/v1/";
+export const GATEWAY_PREFIX = "/functions/v1/";
 function pathWithoutGatewayPrefix(request: Request): string {
   const path = getPath(request);
   return path.startsWith(GATEWAY_PREFIX) ? path.slice(GATEWAY_PREFIX.length - 1) : path;
